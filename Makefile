@@ -1,0 +1,37 @@
+# The two set-up commands of README.md:
+#   make dashboard   installs everything, builds the demo data on first start, serves the dashboard
+#   make test        installs everything, then lint + the whole test suite
+# Both are idempotent: the virtual environment is (re)built only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.aurorax-installed
+
+.PHONY: dashboard test lint format bench clean-venv system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+dashboard: $(STAMP)
+	$(BIN)/aurorax serve --build-demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check aurorax app tests benchmarks
+	$(BIN)/ruff format --check aurorax app tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix aurorax app tests benchmarks
+	$(BIN)/ruff format aurorax app tests benchmarks
+
+test: system-deps $(STAMP) lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The aurorax web dashboard (Panel). Only this package imports Panel, HoloViews and Bokeh."""

@@ -1,0 +1,1 @@
+"""One module per dashboard page; each has a State, a Page and a ``create_page()`` factory."""

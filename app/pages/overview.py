@@ -1,0 +1,144 @@
+"""Repository overview: every data source with its record counts and time span.
+
+The first page a new user sees: it proves the repository is there and shows what is in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from app import services
+
+__all__ = ["OverviewState", "OverviewPage", "create_page"]
+
+_ALL = "all"
+_COLUMNS = {
+    "display_name": "Data source",
+    "program": "Program",
+    "platform": "Platform",
+    "instrument_type": "Instrument type",
+    "source_type": "Source type",
+    "ephemeris_count": "Ephemeris records",
+    "data_product_count": "Data products",
+    "first_epoch": "First minute (UTC)",
+    "last_epoch": "Last minute (UTC)",
+}
+
+
+class OverviewState(param.Parameterized):
+    """Inputs, results and status of the overview page (no widgets)."""
+
+    db_path = param.String(doc="Repository file being shown.")
+    source_type = param.Selector(default=_ALL, objects=[_ALL], doc="Show only this source type.")
+    counts = param.DataFrame(default=None, allow_None=True, doc="Per-source record counts.")
+    status = param.String(default="", doc="Message for the user (errors, empty repository).")
+
+    def load(self) -> None:
+        """Read the counts from the repository, reporting problems in ``status``."""
+        try:
+            counts = services.repository_counts(Path(self.db_path))
+        except Exception as exc:  # shown on the page instead of a stack trace
+            self.counts = None
+            self.status = f"Cannot read the repository {self.db_path}: {exc}"
+            return
+        types = sorted(counts["source_type"].unique()) if not counts.empty else []
+        self.param.source_type.objects = [_ALL, *types]
+        self.counts = counts
+        self.status = "" if not counts.empty else f"The repository {self.db_path} has no data sources."
+
+    @param.depends("counts", "source_type")
+    def table(self) -> pd.DataFrame:
+        """The counts of the selected source type, with readable column names."""
+        if self.counts is None or self.counts.empty:
+            return pd.DataFrame(columns=list(_COLUMNS.values()))
+        rows = self.counts
+        if self.source_type != _ALL:
+            rows = rows[rows["source_type"] == self.source_type]
+        return rows[list(_COLUMNS)].rename(columns=_COLUMNS).reset_index(drop=True)
+
+    @param.depends("counts")
+    def totals(self) -> dict[str, int]:
+        """Number of sources and records in the repository."""
+        if self.counts is None:
+            return {"sources": 0, "ephemeris": 0, "data_products": 0}
+        return {
+            "sources": len(self.counts),
+            "ephemeris": int(self.counts["ephemeris_count"].sum()),
+            "data_products": int(self.counts["data_product_count"].sum()),
+        }
+
+
+class OverviewPage(pn.viewable.Viewer):
+    """Layout of the overview page."""
+
+    def __init__(self, state: OverviewState, **params):
+        super().__init__(**params)
+        self.state = state
+
+    def _indicators(self):
+        totals = self.state.totals()
+        return pn.Row(
+            pn.indicators.Number(name="Data sources", value=totals["sources"], format="{value:,}"),
+            pn.indicators.Number(
+                name="Ephemeris records", value=totals["ephemeris"], format="{value:,}"
+            ),
+            pn.indicators.Number(
+                name="Data products", value=totals["data_products"], format="{value:,}"
+            ),
+        )
+
+    def _bars(self):
+        table = self.state.table()
+        if table.empty:
+            return pn.pane.Markdown("")
+        bars = hv.Bars(
+            table, kdims=["Data source"], vdims=["Ephemeris records", "Source type"]
+        ).opts(
+            color="Source type",
+            cmap="Category10",
+            xrotation=90,
+            responsive=True,
+            height=320,
+            tools=["hover"],
+            title="Ephemeris records (1-minute) per data source",
+            show_legend=True,
+        )
+        return pn.pane.HoloViews(bars, sizing_mode="stretch_width")
+
+    def __panel__(self):
+        status = pn.pane.Alert(
+            pn.bind(lambda s: s, self.state.param.status),
+            alert_type="warning",
+            visible=pn.bind(bool, self.state.param.status),
+        )
+        return pn.Column(
+            pn.pane.Markdown(f"## Repository overview\n`{self.state.db_path}`"),
+            status,
+            pn.panel(pn.bind(lambda *_: self._indicators(), self.state.param.counts)),
+            pn.widgets.Select.from_param(self.state.param.source_type, name="Source type"),
+            pn.widgets.Tabulator(
+                pn.bind(lambda *_: self.state.table(), self.state.param.counts, self.state.param.source_type),
+                pagination="remote",
+                page_size=25,
+                disabled=True,
+                show_index=False,
+                sizing_mode="stretch_width",
+                name="sources",
+            ),
+            pn.panel(
+                pn.bind(lambda *_: self._bars(), self.state.param.counts, self.state.param.source_type)
+            ),
+            sizing_mode="stretch_width",
+        )
+
+
+def create_page(db_path: Path) -> OverviewPage:
+    """A fresh overview page for one browser session."""
+    state = OverviewState(db_path=str(db_path))
+    state.load()
+    return OverviewPage(state)
