@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh chromium python-cartopy-data
 
 dashboard: $(STAMP)
 	$(BIN)/aurorax serve --build-demo

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import holoviews as hv
 import panel as pn
 
@@ -13,20 +11,24 @@ from aurorax.config import Settings
 __all__ = ["page_factories", "serve"]
 
 
-def _template(title: str, page_factory, settings: Settings):
-    template = pn.template.FastListTemplate(
-        title=f"aurorax: {title}",
-        header_background="#0b3d2e",
-        accent_base_color="#2ecc71",
-        main=[page_factory(settings.db_path)],
-    )
-    return template
+def _templated(title: str, page_factory, settings: Settings):
+    # A plain function (not functools.partial): Panel calls only real functions as session factories.
+    def build():
+        # Bootstrap: the one bundled design that fetches no web font (Fast and Material load Google
+        # Fonts, which an offline machine cannot reach).
+        return pn.template.BootstrapTemplate(
+            title=f"aurorax: {title}",
+            header_background="#0b3d2e",
+            main=[page_factory(settings.db_path)],
+        )
+
+    return build
 
 
 def page_factories(settings: Settings) -> dict:
     """URL path -> factory building that page for one session."""
     return {
-        "overview": functools.partial(_template, "Repository overview", overview.create_page, settings),
+        "overview": _templated("Repository overview", overview.create_page, settings),
     }
 
 

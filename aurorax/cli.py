@@ -78,7 +78,9 @@ def demo() -> None:
     help="First UTC day of the demo span.",
 )
 @click.option("--days", type=click.IntRange(1, 3660), default=31, show_default=True)
-@click.option("--seed", type=int, default=2021, show_default=True, help="Random seed (deterministic).")
+@click.option(
+    "--seed", type=int, default=2021, show_default=True, help="Random seed (deterministic)."
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing demo repository file.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @_fail_on_library_errors

@@ -3,8 +3,8 @@
 # Nothing here downloads anything but Debian packages.
 set -euo pipefail
 need=()
-# ffmpeg comes from the imageio-ffmpeg wheel; chromium (browser tests) and cartopy data arrive with the
-# dashboard issue and are added here then.
+# chromium: the browser the Playwright tests drive (Playwright's own download cannot work offline).
+# python-cartopy-data: GSHHS coastlines for the offline globe. ffmpeg comes from the imageio-ffmpeg wheel.
 for pkg in "$@"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

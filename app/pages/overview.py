@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
 
 from app import services
+from aurorax.viz import plot_record_counts
 
 __all__ = ["OverviewState", "OverviewPage", "create_page"]
 
@@ -49,7 +49,9 @@ class OverviewState(param.Parameterized):
         types = sorted(counts["source_type"].unique()) if not counts.empty else []
         self.param.source_type.objects = [_ALL, *types]
         self.counts = counts
-        self.status = "" if not counts.empty else f"The repository {self.db_path} has no data sources."
+        self.status = (
+            "" if not counts.empty else f"The repository {self.db_path} has no data sources."
+        )
 
     @param.depends("counts", "source_type")
     def table(self) -> pd.DataFrame:
@@ -83,32 +85,22 @@ class OverviewPage(pn.viewable.Viewer):
     def _indicators(self):
         totals = self.state.totals()
         return pn.Row(
-            pn.indicators.Number(name="Data sources", value=totals["sources"], format="{value:,}"),
+            pn.indicators.Number(label="Data sources", value=totals["sources"], format="{value:,}"),
             pn.indicators.Number(
-                name="Ephemeris records", value=totals["ephemeris"], format="{value:,}"
+                label="Ephemeris records", value=totals["ephemeris"], format="{value:,}"
             ),
             pn.indicators.Number(
-                name="Data products", value=totals["data_products"], format="{value:,}"
+                label="Data products", value=totals["data_products"], format="{value:,}"
             ),
         )
 
     def _bars(self):
-        table = self.state.table()
-        if table.empty:
+        if self.state.counts is None or self.state.counts.empty:
             return pn.pane.Markdown("")
-        bars = hv.Bars(
-            table, kdims=["Data source"], vdims=["Ephemeris records", "Source type"]
-        ).opts(
-            color="Source type",
-            cmap="Category10",
-            xrotation=90,
-            responsive=True,
-            height=320,
-            tools=["hover"],
-            title="Ephemeris records (1-minute) per data source",
-            show_legend=True,
-        )
-        return pn.pane.HoloViews(bars, sizing_mode="stretch_width")
+        counts = self.state.counts
+        if self.state.source_type != _ALL:
+            counts = counts[counts["source_type"] == self.state.source_type]
+        return pn.pane.HoloViews(plot_record_counts(counts), sizing_mode="stretch_width")
 
     def __panel__(self):
         status = pn.pane.Alert(
@@ -120,18 +112,23 @@ class OverviewPage(pn.viewable.Viewer):
             pn.pane.Markdown(f"## Repository overview\n`{self.state.db_path}`"),
             status,
             pn.panel(pn.bind(lambda *_: self._indicators(), self.state.param.counts)),
-            pn.widgets.Select.from_param(self.state.param.source_type, name="Source type"),
+            pn.widgets.Select.from_param(self.state.param.source_type, label="Source type"),
             pn.widgets.Tabulator(
-                pn.bind(lambda *_: self.state.table(), self.state.param.counts, self.state.param.source_type),
+                pn.bind(
+                    lambda *_: self.state.table(),
+                    self.state.param.counts,
+                    self.state.param.source_type,
+                ),
                 pagination="remote",
                 page_size=25,
                 disabled=True,
                 show_index=False,
                 sizing_mode="stretch_width",
-                name="sources",
             ),
             pn.panel(
-                pn.bind(lambda *_: self._bars(), self.state.param.counts, self.state.param.source_type)
+                pn.bind(
+                    lambda *_: self._bars(), self.state.param.counts, self.state.param.source_type
+                )
             ),
             sizing_mode="stretch_width",
         )
