@@ -5,13 +5,26 @@ from __future__ import annotations
 import holoviews as hv
 import panel as pn
 
-from app.pages import overview
+from app.pages import availability, overview
 from aurorax.config import Settings
 
-__all__ = ["page_factories", "serve"]
+__all__ = ["PAGES", "page_factories", "serve"]
+
+# URL slug, title, page factory (db_path -> Viewer). The order is the navigation order.
+PAGES = (
+    ("overview", "Repository overview", overview.create_page),
+    ("availability", "Data availability", availability.create_page),
+)
 
 
-def _templated(title: str, page_factory, settings: Settings):
+def _navigation(current: str) -> pn.pane.Markdown:
+    links = [
+        f"**{title}**" if slug == current else f"[{title}](./{slug})" for slug, title, _ in PAGES
+    ]
+    return pn.pane.Markdown("\n".join(f"- {link}" for link in links), name="navigation")
+
+
+def _templated(slug: str, title: str, page_factory, settings: Settings):
     # A plain function (not functools.partial): Panel calls only real functions as session factories.
     def build():
         # Bootstrap: the one bundled design that fetches no web font (Fast and Material load Google
@@ -19,6 +32,8 @@ def _templated(title: str, page_factory, settings: Settings):
         return pn.template.BootstrapTemplate(
             title=f"aurorax: {title}",
             header_background="#0b3d2e",
+            sidebar=[_navigation(slug)],
+            sidebar_width=220,
             main=[page_factory(settings.db_path)],
         )
 
@@ -27,9 +42,7 @@ def _templated(title: str, page_factory, settings: Settings):
 
 def page_factories(settings: Settings) -> dict:
     """URL path -> factory building that page for one session."""
-    return {
-        "overview": _templated("Repository overview", overview.create_page, settings),
-    }
+    return {slug: _templated(slug, title, factory, settings) for slug, title, factory in PAGES}
 
 
 def serve(settings: Settings, show: bool = False, **kwargs):

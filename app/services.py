@@ -13,7 +13,7 @@ import panel as pn
 
 from aurorax.engine import Repository
 
-__all__ = ["repository_counts"]
+__all__ = ["availability", "repository_counts"]
 
 
 @pn.cache(max_items=16, policy="LRU")
@@ -35,3 +35,17 @@ def repository_counts(db_path: Path) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"no repository at {path}")
     return _counts(str(path), path.stat().st_mtime_ns)
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _availability(db_path: str, mtime_ns: int, start, end) -> pd.DataFrame:
+    with Repository(Path(db_path), read_only=True) as repo:
+        return repo.availability(start=start, end=end)
+
+
+def availability(db_path: Path, start=None, end=None) -> pd.DataFrame:
+    """Per-source, per-day record counts in ``[start, end)`` (see ``Repository.availability``)."""
+    path = Path(db_path)
+    if not path.exists():
+        raise FileNotFoundError(f"no repository at {path}")
+    return _availability(str(path), path.stat().st_mtime_ns, start, end)

@@ -4,6 +4,7 @@ Every ``plot_*`` function returns a HoloViews element (or overlay/layout), never
 same plot displays in a notebook, in the dashboard, and exports to PNG or standalone HTML.
 """
 
+from ._availability import plot_availability
 from ._repository import plot_record_counts
 
-__all__ = ["plot_record_counts"]
+__all__ = ["plot_availability", "plot_record_counts"]
