@@ -44,7 +44,9 @@ def test_bad_values_are_named(tmp_path):
     cfg.write_text("port = [\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_settings(config_file=cfg, env={})
-    with pytest.raises(ConfigError, match="environment variable AURORAX_PORT: port must be an integer"):
+    with pytest.raises(
+        ConfigError, match="environment variable AURORAX_PORT: port must be an integer"
+    ):
         load_settings(config_file=tmp_path / "none.toml", env={"AURORAX_PORT": "http"})
     with pytest.raises(ConfigError, match="port must be between 1 and 65535, got 70000"):
         load_settings(config_file=tmp_path / "none.toml", env={}, port=70000)

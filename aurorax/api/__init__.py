@@ -1,0 +1,3 @@
+"""aurorax.api."""
+
+__all__: list[str] = []

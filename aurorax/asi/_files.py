@@ -1,0 +1,226 @@
+"""Finding image and skymap files by site and time, with an optional HTTP download.
+
+Directory layout under the ASI data folder (``settings.asi_dir``), mirrored by the download server::
+
+    <asi_dir>/themis/l1/asf/<site>/<YYYY>/<MM>/thg_l1_asf_<site>_<YYYYMMDDHH>_v01.cdf
+    <asi_dir>/rego/l1/rgf/<site>/<YYYY>/<MM>/clg_l1_rgf_<site>_<YYYYMMDDHH>_v01.cdf
+    <asi_dir>/<program>/skymaps/<site>/<program>_skymap_<site>_<YYYYMMDD>-+_vNN.sav (or .npz)
+
+A download fetches ``<base_url>/<the same relative path>`` with :mod:`urllib` into the same place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ._registry import AsiError, AsiFileNotFoundError
+from ._time import to_utc
+
+__all__ = [
+    "IMAGE_PROGRAMS",
+    "image_relative_path",
+    "image_path",
+    "skymap_folder",
+    "find_image_files",
+    "download_skymaps",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Program:
+    folder: str  # relative folder above <site>
+    file_prefix: str
+
+
+IMAGE_PROGRAMS = {
+    "themis": _Program("themis/l1/asf", "thg_l1_asf"),
+    "rego": _Program("rego/l1/rgf", "clg_l1_rgf"),
+}
+
+
+def _program(program: str) -> _Program:
+    try:
+        return IMAGE_PROGRAMS[program.lower()]
+    except KeyError:
+        raise AsiError(
+            f"unknown imager program {program!r}; known: {sorted(IMAGE_PROGRAMS)}"
+        ) from None
+
+
+def _asi_dir(asi_dir) -> Path:
+    if asi_dir is not None:
+        return Path(asi_dir)
+    from aurorax.config import load_settings
+
+    return load_settings().asi_dir
+
+
+def resolve_base_url(base_url: str | None) -> str | None:
+    """``base_url`` itself, or ``settings.asi_base_url`` when None; ``""`` means no download."""
+    if base_url is not None:
+        return base_url.rstrip("/") or None
+    from aurorax.config import load_settings
+
+    return load_settings().asi_base_url
+
+
+def image_relative_path(program: str, site_uid: str, hour) -> str:
+    """Relative path (posix) of the hourly image file of ``site_uid`` covering ``hour``."""
+    prog, site, hour = _program(program), site_uid.lower(), to_utc(hour)
+    name = f"{prog.file_prefix}_{site}_{hour:%Y%m%d%H}_v01.cdf"
+    return f"{prog.folder}/{site}/{hour:%Y}/{hour:%m}/{name}"
+
+
+def image_path(program: str, site_uid: str, hour, asi_dir=None) -> Path:
+    """Local path of the hourly image file (it may not exist); see the module docstring."""
+    return _asi_dir(asi_dir) / image_relative_path(program, site_uid, hour)
+
+
+def skymap_folder(program: str, site_uid: str, asi_dir=None) -> Path:
+    """Local folder of a site's skymaps: ``<asi_dir>/<program>/skymaps/<site>``."""
+    return _asi_dir(asi_dir) / program.lower() / "skymaps" / site_uid.lower()
+
+
+def _download(url: str, target: Path, timeout_s: float) -> bool:
+    """Fetch ``url`` to ``target``; False on HTTP 404, raises on an unreachable server."""
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as fh:
+                shutil.copyfileobj(resp, fh)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise AsiError(f"downloading {url} failed: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", exc)
+        raise AsiFileNotFoundError(f"cannot reach {url} ({reason})") from exc
+    tmp.replace(target)
+    return True
+
+
+def find_image_files(
+    program: str,
+    site_uid: str,
+    start,
+    end,
+    asi_dir=None,
+    base_url: str | None = None,
+    download: bool | None = None,
+    timeout_s: float = 30.0,
+) -> list[Path]:
+    """Hourly image files of one site overlapping ``[start, end)``, downloading missing ones.
+
+    Parameters
+    ----------
+    program : {"themis", "rego"}
+        Imager program (file naming and folder).
+    site_uid : str
+        Site code.
+    start, end : datetime-like
+        Half-open UTC time range.
+    asi_dir : path, optional
+        Data folder (default ``settings.asi_dir``).
+    base_url : str, optional
+        Download server with the same layout (default ``settings.asi_base_url``).
+    download : bool, optional
+        Whether to try downloading missing hours; default: when a base URL is known.
+    timeout_s : float
+        Network timeout per request, seconds.
+
+    Returns
+    -------
+    list of Path
+        Existing files in time order. Hours with no file (an imager is off in daylight) are gaps.
+
+    Raises
+    ------
+    AsiFileNotFoundError
+        No file at all for the range (names the site, hours and paths tried), or the server is
+        unreachable.
+    """
+    start, end = to_utc(start), to_utc(end)
+    if end <= start:
+        raise AsiError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+    root = _asi_dir(asi_dir)
+    url = resolve_base_url(base_url)
+    do_download = bool(url) if download is None else (download and bool(url))
+    hours = pd.date_range(start.floor("h"), end - pd.Timedelta(1, "ns"), freq="h")
+    found, tried = [], []
+    for hour in hours:
+        rel = image_relative_path(program, site_uid, hour)
+        local = root / rel
+        if local.is_file():
+            found.append(local)
+            continue
+        tried.append(str(local))
+        if do_download:
+            remote = f"{url}/{rel}"
+            tried.append(remote)
+            try:
+                ok = _download(remote, local, timeout_s)
+            except AsiFileNotFoundError as exc:
+                raise AsiFileNotFoundError(
+                    f"{program} site {site_uid!r} hour {hour:%Y-%m-%d %H}h: {exc}; tried {local}"
+                ) from exc
+            if ok:
+                log.info("downloaded %s", remote)
+                found.append(local)
+    if not found:
+        where = "" if do_download else " (no download: no base URL configured)"
+        shown = tried if len(tried) <= 6 else tried[:3] + ["..."] + tried[-3:]
+        raise AsiFileNotFoundError(
+            f"no {program} image files for site {site_uid!r} between {start.isoformat()} and "
+            f"{end.isoformat()} ({len(hours)} hour(s)){where}; tried: {', '.join(shown)}"
+        )
+    return found
+
+
+_HREF = re.compile(r'href="([^"?/]+_skymap_[^"/]+\.(?:sav|npz))"')
+
+
+def download_skymaps(
+    program: str, site_uid: str, asi_dir=None, base_url: str | None = None, timeout_s: float = 30.0
+) -> list[Path]:
+    """Download every skymap a server lists in ``<base_url>/<program>/skymaps/<site>/``.
+
+    The folder listing must be an HTML index (as Apache, nginx autoindex and ``python -m
+    http.server`` serve). Files already present locally are kept. Returns the local paths.
+    """
+    url = resolve_base_url(base_url)
+    if not url:
+        raise AsiFileNotFoundError(
+            f"cannot download {program} skymaps for {site_uid!r}: no base URL"
+        )
+    folder = skymap_folder(program, site_uid, asi_dir)
+    index_url = f"{url}/{program.lower()}/skymaps/{site_uid.lower()}/"
+    try:
+        with urllib.request.urlopen(index_url, timeout=timeout_s) as resp:
+            listing = resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        raise AsiFileNotFoundError(f"no skymap folder at {index_url} (HTTP {exc.code})") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise AsiFileNotFoundError(
+            f"cannot reach {index_url} ({getattr(exc, 'reason', exc)})"
+        ) from exc
+    paths = []
+    for href in sorted(set(_HREF.findall(listing))):
+        target = folder / urllib.parse.unquote(href)  # listings escape the "+" of "-+"
+        if target.is_file() or _download(index_url + href, target, timeout_s):
+            paths.append(target)
+    if not paths:
+        raise AsiFileNotFoundError(f"{index_url} lists no skymap files")
+    return paths

@@ -1,0 +1,406 @@
+"""``build_demo``: assemble the demo repository from the sites, orbits, auroral and weather models."""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from aurorax import geo
+from aurorax.engine import Repository, StoreError
+
+from ._model import AuroralModel
+from ._orbits import SPACECRAFT, SpacecraftElements, propagate
+from ._regions import spacecraft_regions, trace_regions
+from ._schemas import DEMO_MARKER, ground_data_source, space_data_source
+from ._sites import load_sites
+from ._weather import WeatherModel
+
+__all__ = [
+    "DemoSummary",
+    "DemoBuildError",
+    "build_demo",
+    "demo_programs",
+    "keogram_url",
+    "DARK_SUN_ELEVATION_DEG",
+    "AACGM_FOOTPRINT_MAX_ALTITUDE_KM",
+]
+
+#: Imagers operate when the Sun is below this elevation (degrees): astronomical darkness begins at
+#: -18 deg, but THEMIS/REGO/TREx start imaging at -12 deg (nautical dusk).
+DARK_SUN_ELEVATION_DEG = -12.0
+#: Spacecraft positions at or below this geodetic altitude are mapped to their footprints with
+#: AACGM-v2 (valid up to 2000 km of *its* height, hence the margin; agrees with field-line tracing to
+#: < 10 km poleward of 50 deg latitude and is ~200x faster); higher positions are traced through IGRF.
+AACGM_FOOTPRINT_MAX_ALTITUDE_KM = 1800.0
+_MAX_DAYS = 3660
+
+
+class DemoBuildError(ValueError):
+    """``build_demo`` was given options it cannot use, or the target file cannot be replaced."""
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``build_demo`` built.
+
+    Attributes
+    ----------
+    db_path
+        The repository file.
+    start, end
+        The span, ``[start, end)`` (UTC).
+    seed
+        Seed of every model.
+    data_sources
+        Number of data sources created.
+    ephemeris_records, data_product_records
+        Records stored.
+    elapsed_s
+        Wall-clock build time (s).
+    stage_seconds
+        ``(stage, seconds)`` pairs: ``models`` (auroral/weather models, MLT), ``ground`` (imager
+        ephemeris and keogram records), ``space`` (spacecraft), ``optimize`` (table clustering).
+    """
+
+    db_path: Path
+    start: pd.Timestamp
+    end: pd.Timestamp
+    seed: int
+    data_sources: int
+    ephemeris_records: int
+    data_product_records: int
+    elapsed_s: float
+    stage_seconds: tuple[tuple[str, float], ...]
+
+
+def demo_programs() -> dict[str, tuple[str, ...]]:
+    """Programs of the demo and their platforms (ground sites and spacecraft)."""
+    programs: dict[str, list[str]] = {}
+    for row in load_sites().itertuples():
+        programs.setdefault(row.program, []).append(row.platform)
+    for sc in SPACECRAFT:
+        programs.setdefault(sc.program, []).append(sc.platform)
+    return {k: tuple(v) for k, v in programs.items()}
+
+
+def keogram_url(program: str, site_uid: str, when: pd.Timestamp, hourly: bool) -> str:
+    """Server-relative URL of a demo keogram (daily, or hourly for the hour of ``when``)."""
+    stamp = when.strftime("%Y%m%d") + (when.strftime("_%H") if hourly else "")
+    return (
+        f"/products/keograms/{program}/{site_uid}/{when:%Y/%m/%d}/"
+        f"{program}_{site_uid}_{stamp}_keogram.png"
+    )
+
+
+def _span(start, days) -> tuple[pd.Timestamp, pd.Timestamp]:
+    if isinstance(start, datetime | pd.Timestamp):
+        ts = pd.Timestamp(start)
+    elif isinstance(start, date):
+        ts = pd.Timestamp(start.isoformat())
+    else:
+        try:
+            ts = pd.Timestamp(start)
+        except (TypeError, ValueError):
+            raise DemoBuildError(f"start must be a date, got {start!r}") from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if ts != ts.normalize():
+        raise DemoBuildError(f"start must be a whole UTC day (00:00), got {ts.isoformat()}")
+    if (
+        isinstance(days, bool)
+        or not isinstance(days, int | np.integer)
+        or not 1 <= days <= _MAX_DAYS
+    ):
+        raise DemoBuildError(f"days must be an integer from 1 to {_MAX_DAYS}, got {days!r}")
+    return ts, ts + pd.Timedelta(days=int(days))
+
+
+def _select(sites: pd.DataFrame, programs, platforms):
+    known = demo_programs()
+    spacecraft = list(SPACECRAFT)
+    if programs is not None:
+        programs = [programs] if isinstance(programs, str) else list(programs)
+        unknown = sorted(set(programs) - set(known))
+        if unknown:
+            raise DemoBuildError(f"unknown program(s) {unknown}; demo programs are {sorted(known)}")
+        sites = sites[sites["program"].isin(programs)]
+        spacecraft = [sc for sc in spacecraft if sc.program in programs]
+    if platforms is not None:
+        platforms = [platforms] if isinstance(platforms, str) else list(platforms)
+        all_platforms = {p for values in known.values() for p in values}
+        unknown = sorted(set(platforms) - all_platforms)
+        if unknown:
+            raise DemoBuildError(
+                f"unknown platform(s) {unknown}; demo platforms are {sorted(all_platforms)}"
+            )
+        sites = sites[sites["platform"].isin(platforms)]
+        spacecraft = [sc for sc in spacecraft if sc.platform in platforms]
+    if sites.empty and not spacecraft:
+        raise DemoBuildError(
+            f"programs={programs} and platforms={platforms} select no demo data source"
+        )
+    return sites.reset_index(drop=True), spacecraft
+
+
+def _is_demo(path: Path) -> bool:
+    try:
+        with Repository(path, read_only=True) as repo:
+            sources = repo.list_data_sources()
+    except (StoreError, OSError):
+        return False
+    return bool(sources) and all(DEMO_MARKER in s.metadata for s in sources)
+
+
+def _remove(path: Path) -> None:
+    for p in (path, Path(str(path) + ".wal")):
+        if p.exists():
+            p.unlink()
+
+
+def _ground_frame(ident, times, site, fp_day, labels) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "data_source": ident,
+            "epoch": times,
+            "geo_lat": float(site["lat"]),
+            "geo_lon": float(site["lon"]),
+            "gsm_lat": np.nan,
+            "gsm_lon": np.nan,
+        }
+    )
+    days = times.floor("D")
+    for column in ("nbtrace_lat", "nbtrace_lon", "sbtrace_lat", "sbtrace_lon"):
+        frame[column] = fp_day[column].reindex(days).to_numpy()
+    for column in labels.columns:
+        frame[f"metadata.{column}"] = labels[column].to_numpy()
+    return frame
+
+
+def _keogram_frame(ident, program, site_uid, times: pd.DatetimeIndex) -> pd.DataFrame:
+    rows = []
+    for kind, freq in (("daily", "D"), ("hourly", "h")):
+        groups = pd.Series(times, index=times).groupby(times.floor(freq))
+        for bucket, values in groups:
+            rows.append(
+                {
+                    "data_source": ident,
+                    "data_product_type": "keogram",
+                    "start": values.iloc[0],
+                    "end": values.iloc[-1],
+                    "url": keogram_url(program, site_uid, bucket, kind == "hourly"),
+                    "metadata.keogram_type": kind,
+                    "metadata.operating_minutes": int(values.size),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _space_frame(ident, sc: SpacecraftElements, minutes, mlt0, model) -> pd.DataFrame:
+    pos = propagate(sc, minutes)
+    lat, lon, alt = (pos[c].to_numpy() for c in ("geo_lat", "geo_lon", "altitude_km"))
+    t64 = minutes.tz_convert(None).to_numpy()
+    gsm_lat, gsm_lon = geo.geo_to_gsm(lat, lon, alt, t64)
+    fp = {k: np.full(lat.shape, np.nan) for k in ("nlat", "nlon", "slat", "slon")}
+    for low in (True, False):
+        sel = (alt <= AACGM_FOOTPRINT_MAX_ALTITUDE_KM) == low
+        if sel.any():
+            f = geo.footprints(
+                lat[sel], lon[sel], alt[sel], t64[sel], method="aacgm" if low else "trace"
+            )
+            fp["nlat"][sel], fp["nlon"][sel] = f.nbtrace_lat, f.nbtrace_lon
+            fp["slat"][sel], fp["slon"][sel] = f.sbtrace_lat, f.sbtrace_lon
+    t_s = model.seconds(minutes)
+    north = trace_regions(model, t_s, fp["nlat"], fp["nlon"], t64, mlt0)
+    south = trace_regions(model, t_s, fp["slat"], fp["slon"], t64, mlt0)
+    radial = pos["radial_distance_km"].to_numpy()
+    return pd.DataFrame(
+        {
+            "data_source": ident,
+            "epoch": minutes,
+            "geo_lat": lat,
+            "geo_lon": lon,
+            "gsm_lat": gsm_lat,
+            "gsm_lon": gsm_lon,
+            "nbtrace_lat": fp["nlat"],
+            "nbtrace_lon": fp["nlon"],
+            "sbtrace_lat": fp["slat"],
+            "sbtrace_lon": fp["slon"],
+            "metadata.radial_distance": np.round(radial, 1),
+            "metadata.nbtrace_region": north,
+            "metadata.sbtrace_region": south,
+            "metadata.spacecraft_region": spacecraft_regions(radial, gsm_lat, gsm_lon, north),
+            "metadata.state": "definitive",
+        }
+    )
+
+
+def build_demo(
+    db_path: str | Path,
+    start: date | datetime | str = date(2021, 12, 1),
+    days: int = 31,
+    seed: int = 2021,
+    progress: bool = True,
+    overwrite: bool = False,
+    programs: Sequence[str] | str | None = None,
+    platforms: Sequence[str] | str | None = None,
+) -> DemoSummary:
+    """Build the demo data repository (offline, deterministic in ``seed``).
+
+    Parameters
+    ----------
+    db_path
+        DuckDB file to create. It is built beside the target under a temporary name and moved
+        into place at the end, so an interrupted build leaves no half-written repository.
+    start
+        First UTC day of the span (a date, or a datetime at 00:00 UTC).
+    days
+        Length of the span in days (1 to 3660); the span is ``[start, start + days)``.
+    seed
+        Seed of the auroral, weather and outage models (same seed -> identical tables).
+    progress
+        Show a tqdm progress bar over the build stages and sources (on stderr).
+    overwrite
+        Replace ``db_path`` if it exists *and* is a demo repository built by this function;
+        any other existing file is never replaced.
+    programs, platforms
+        Restrict the build to these programs (e.g. ``["themis-asi", "themis"]``) and/or platforms
+        (e.g. ``["gillam", "themisa"]``); ``None`` = all. See :func:`demo_programs`.
+
+    Returns
+    -------
+    DemoSummary
+
+    Raises
+    ------
+    DemoBuildError
+        Bad ``start``/``days``, unknown program or platform (the message lists the known ones), or
+        ``db_path`` exists and ``overwrite`` is false or it is not a demo repository.
+    """
+    t_begin = _time.perf_counter()
+    start_ts, end_ts = _span(start, days)
+    seed = int(seed)
+    db_path = Path(db_path).expanduser()
+    sites, spacecraft = _select(load_sites(), programs, platforms)
+    if db_path.exists():
+        if not overwrite:
+            raise DemoBuildError(f"{db_path} already exists; pass overwrite=True to replace it")
+        if not _is_demo(db_path):
+            raise DemoBuildError(
+                f"{db_path} exists and is not an aurorax demo repository; refusing to overwrite it"
+            )
+    building = db_path.with_name(f".{db_path.name}.building")
+    _remove(building)
+
+    stages: dict[str, float] = {}
+    # Imagers at one physical site share its sky, sun and field-of-view model evaluation. (REGO and
+    # TREx at Lucky Lake share a site_uid but their cited coordinates differ by 11 km.)
+    unique_sites = sites.drop_duplicates(["site_uid", "lat", "lon"])
+    bar = tqdm(
+        total=2 + len(unique_sites) + len(spacecraft),
+        desc="demo build",
+        unit="step",
+        disable=not progress,
+    )
+
+    def stage(name: str, since: float) -> float:
+        now = _time.perf_counter()
+        stages[name] = stages.get(name, 0.0) + now - since
+        return now
+
+    t = _time.perf_counter()
+    bar.set_postfix_str("models")
+    minutes = pd.date_range(start_ts, end_ts, freq="1min", inclusive="left")
+    t64 = minutes.tz_convert(None).to_numpy()
+    model = AuroralModel(seed, start_ts, end_ts)
+    weather = WeatherModel(seed, sites, start_ts, end_ts) if len(sites) else None
+    mlt0 = geo.magnetic_local_time(np.zeros(len(minutes)), t64)
+    mid = (start_ts + (end_ts - start_ts) / 2).tz_convert(None).to_pydatetime()
+    bar.update()
+    t = stage("models", t)
+
+    ephemeris = products = 0
+    try:
+        with Repository(building) as repo:
+            idents = {}
+            for site in sites.to_dict("records"):
+                ds = repo.add_data_source(ground_data_source(site, seed, start_ts, days))
+                idents[(site["program"], site["site_uid"])] = ds.identifier
+            for sc in spacecraft:
+                ds = repo.add_data_source(space_data_source(sc, seed, start_ts, days))
+                idents[(sc.program, sc.platform)] = ds.identifier
+
+            for _, first in unique_sites.iterrows():
+                uid = first["site_uid"]
+                bar.set_postfix_str(f"ground {uid}")
+                lat, lon = float(first["lat"]), float(first["lon"])
+                dark = geo.sun_elevation_deg(lat, lon, t64) < DARK_SUN_ELEVATION_DEG
+                site_mlat, site_mlon = geo.geo_to_aacgm(lat, lon, 110.0, mid)
+                site_mlt = (mlt0 + float(site_mlon) / 15.0) % 24.0
+                cloud = weather.cloud_fraction(uid, minutes)
+                fov = model.fov_components(minutes[dark], float(site_mlat), site_mlt[dark])
+                day_index = pd.date_range(start_ts, end_ts, freq="D", inclusive="left")
+                btrace = geo.ground_btrace(lat, lon, day_index.tz_convert(None).to_numpy())
+                fp_day = pd.DataFrame(btrace._asdict(), index=day_index)
+                here = (sites["site_uid"] == uid) & (sites["lat"] == lat) & (sites["lon"] == lon)
+                for site in sites[here].to_dict("records"):
+                    down = weather.outage(site["program"], uid, minutes[dark])
+                    up = ~down
+                    times = minutes[dark][up]
+                    if times.empty:
+                        continue
+                    labels = model.classify(
+                        times,
+                        float(site_mlat),
+                        site_mlt[dark][up],
+                        cloud[dark][up],
+                        key=f"{site['program']}/{uid}",
+                        fov=fov[up].reset_index(drop=True),
+                    )
+                    ident = idents[(site["program"], uid)]
+                    ephemeris += repo.ingest_ephemeris(
+                        _ground_frame(ident, times, site, fp_day, labels)
+                    )
+                    products += repo.ingest_data_products(
+                        _keogram_frame(ident, site["program"], uid, times)
+                    )
+                bar.update()
+                t = stage("ground", t)
+
+            for sc in spacecraft:
+                bar.set_postfix_str(f"space {sc.platform}")
+                ident = idents[(sc.program, sc.platform)]
+                ephemeris += repo.ingest_ephemeris(_space_frame(ident, sc, minutes, mlt0, model))
+                bar.update()
+                t = stage("space", t)
+
+            bar.set_postfix_str("optimize")
+            repo.optimize()
+            bar.update()
+            t = stage("optimize", t)
+        if db_path.exists():
+            _remove(db_path)
+        os.replace(building, db_path)
+    except BaseException:
+        _remove(building)
+        raise
+    finally:
+        bar.close()
+
+    return DemoSummary(
+        db_path=db_path,
+        start=start_ts,
+        end=end_ts,
+        seed=seed,
+        data_sources=len(sites) + len(spacecraft),
+        ephemeris_records=int(ephemeris),
+        data_product_records=int(products),
+        elapsed_s=_time.perf_counter() - t_begin,
+        stage_seconds=tuple(stages.items()),
+    )

@@ -1,0 +1,333 @@
+"""Demo all-sky images rendered from the auroral model through each site's skymap.
+
+For every frame and pixel: the pixel centre's line of sight is mapped to the emission altitude
+(557.7 nm at 110 km for THEMIS, 630.0 nm at 230 km for REGO), converted to AACGM latitude and
+magnetic local time, and the demo's :class:`AuroralModel` gives the emission there (aurora plus
+airglow, vertical column rate in Rayleighs). The camera then sees
+
+``counts = bias + gain * R * V(elevation) * (1 - 0.85 * cloud) + shot noise + read noise``
+
+with ``V`` the van Rhijn factor (a thin emitting shell looks brighter towards the horizon, the
+slant path through it being longer) and ``cloud`` the demo weather's cloud cover over the site.
+Counts are uint16 frames written with the ASI core's THEMIS/REGO CDF writers into the
+THEMIS-style layout under ``asi_dir``; neighbouring imagers see the same model, so they agree
+where their fields of view overlap.
+
+Render cost is bounded by two documented choices: AACGM coordinates of the pixels are computed
+once per site and night (they drift by far less than a pixel in a night), and ``binning`` evaluates
+the model once per ``binning x binning`` block of pixels (the noise stays per pixel). The demo
+products render 120 s frames with binning 2 (4 for REGO); the Figure 4 example renders its two
+minutes at 3 s with binning 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aurorax.asi import image_path, write_rego_cdf, write_themis_cdf
+from aurorax.geo import EARTH_RADIUS_KM, geo_to_aacgm, magnetic_local_time, sun_elevation_deg
+
+from ._model import AuroralModel
+from ._noise import stable_key
+from ._skymaps import lens_for_program, make_demo_skymap
+
+__all__ = [
+    "CameraModel",
+    "THEMIS_CAMERA",
+    "REGO_CAMERA",
+    "camera_for_program",
+    "van_rhijn_factor",
+    "FrameRenderer",
+    "dark_hours",
+    "render_demo_images",
+    "DEMO_IMAGE_SITES",
+]
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """Radiometry of a demo imager.
+
+    Attributes
+    ----------
+    emission
+        Auroral emission line the imager records (``"557.7"`` or ``"630.0"``, nm).
+    altitude_km
+        Emission altitude its pixels are mapped to, km.
+    gain_counts_per_rayleigh
+        Counts per Rayleigh of (slant) emission per exposure.
+    bias_counts
+        Dark/bias level in counts.
+    read_noise_counts
+        Gaussian read noise, counts (1 sigma).
+    """
+
+    emission: str
+    altitude_km: float
+    gain_counts_per_rayleigh: float
+    bias_counts: float
+    read_noise_counts: float
+
+
+# THEMIS white-light imagers: a 10 kR arc at zenith gives ~15,000 counts over a ~3,000 count
+# floor, roughly as in the real frames. REGO's red line is ~10x fainter, hence the larger gain.
+THEMIS_CAMERA = CameraModel("557.7", 110.0, 1.5, 2500.0, 20.0)
+REGO_CAMERA = CameraModel("630.0", 230.0, 8.0, 1000.0, 15.0)
+
+#: The neighbouring imagers the demo renders images for: (program, site_uid). GILL, TPAS and
+#: PINA overlap pairwise (~450 km apart), RANK overlaps GILL, and REGO GILL shares GILL's sky.
+DEMO_IMAGE_SITES = (
+    ("themis-asi", "gill"),
+    ("themis-asi", "tpas"),
+    ("themis-asi", "pina"),
+    ("themis-asi", "rank"),
+    ("rego", "gill"),
+)
+
+
+def camera_for_program(program: str) -> CameraModel:
+    """The demo camera of ``"themis-asi"``/``"themis"`` or ``"rego"`` (else ValueError)."""
+    return THEMIS_CAMERA if lens_for_program(program).size_px == 256 else REGO_CAMERA
+
+
+def van_rhijn_factor(elevation_deg, altitude_km: float) -> np.ndarray:
+    """Brightening of a thin emitting shell seen at an elevation: slant over vertical path.
+
+    ``V = 1 / sqrt(1 - (R_E / (R_E + h))^2 cos^2(el))``: 1 at zenith, about 10 at the horizon for
+    110 km. NaN where the elevation is NaN.
+    """
+    ratio = EARTH_RADIUS_KM / (EARTH_RADIUS_KM + altitude_km)
+    cos_el = np.cos(np.radians(np.asarray(elevation_deg, dtype=float)))
+    return 1.0 / np.sqrt(1.0 - (ratio * cos_el) ** 2)
+
+
+class FrameRenderer:
+    """Renders frames of one demo imager from the auroral model.
+
+    Parameters
+    ----------
+    model
+        The demo's auroral model.
+    program, site_uid, site_lat, site_lon, site_alt_km
+        The imager (``"themis-asi"`` or ``"rego"``) and its site (degrees, km).
+    when
+        A time in the night to render; the pixels' AACGM coordinates are computed for it.
+    binning
+        Evaluate the model once per ``binning x binning`` pixel block (1 = every pixel).
+    cloud
+        ``cloud(times) -> cover 0..1`` for the site (e.g. ``WeatherModel.cloud_fraction``), or
+        None for a clear sky.
+    seed
+        Seed of the noise.
+    noise
+        Add shot and read noise (False gives the noiseless expectation, for checks).
+    """
+
+    def __init__(
+        self,
+        model: AuroralModel,
+        program: str,
+        site_uid: str,
+        site_lat: float,
+        site_lon: float,
+        site_alt_km: float,
+        when,
+        *,
+        binning: int = 1,
+        cloud=None,
+        seed: int = 0,
+        noise: bool = True,
+    ) -> None:
+        if int(binning) != binning or binning < 1:
+            raise ValueError(f"binning must be a positive integer, got {binning!r}")
+        self.model = model
+        self.program = program
+        self.site_uid = site_uid.lower()
+        self.camera = camera_for_program(program)
+        self.skymap = make_demo_skymap(site_uid, site_lat, site_lon, site_alt_km, program)
+        self.binning = int(binning)
+        self.cloud = cloud
+        self.noise = noise
+        self.seed = int(seed) ^ (stable_key(f"{program}/{self.site_uid}") << 16)
+        self.sky = np.isfinite(self.skymap.elevation)
+        self.brightening = np.where(
+            self.sky, van_rhijn_factor(self.skymap.elevation, self.camera.altitude_km), 0.0
+        ).astype(np.float32)
+
+        # Model sample points: the centre pixel of each binning block that sees the sky.
+        n = self.skymap.shape[0]
+        b = self.binning
+        lat, lon = self.skymap.pixel_centres(self.camera.altitude_km)
+        centre = b // 2
+        block_lat = lat[centre::b, centre::b]
+        block_lon = lon[centre::b, centre::b]
+        self._block_shape = block_lat.shape
+        self._block_ok = np.isfinite(block_lat)
+        mlat, mlon = geo_to_aacgm(
+            block_lat[self._block_ok], block_lon[self._block_ok], self.camera.altitude_km, when
+        )
+        self._mlat = np.asarray(mlat, dtype=float)
+        self._mlon = np.asarray(mlon, dtype=float)
+        self._n = n
+
+    def rayleighs(self, times) -> np.ndarray:
+        """Slant emission each pixel sees, ``(time, y, x)`` float32 Rayleighs; 0 off-sky.
+
+        Includes the van Rhijn brightening and the cloud transmission, not the camera.
+        """
+        times = pd.DatetimeIndex(times)
+        times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+        # MLT is linear in magnetic longitude at a fixed time: one aacgmv2 call per frame time.
+        mlt0 = np.asarray(magnetic_local_time(np.zeros(len(times)), times), dtype=float)
+        mlt = np.mod(mlt0[:, None] + self._mlon[None, :] / 15.0, 24.0)
+        blocks = np.zeros((len(times), *self._block_shape), dtype=np.float32)
+        for k, time in enumerate(times):
+            blocks[k, self._block_ok] = self.model.intensity_rayleigh(
+                time, self._mlat, mlt[k], emission=self.camera.emission
+            )
+        b = self.binning
+        full = np.repeat(np.repeat(blocks, b, axis=1), b, axis=2)[:, : self._n, : self._n]
+        full *= self.brightening[None]
+        if self.cloud is not None:
+            cover = np.clip(np.asarray(self.cloud(times), dtype=float), 0.0, 1.0)
+            full *= (1.0 - 0.85 * cover).astype(np.float32)[:, None, None]
+        return full
+
+    def render(self, times, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Frames ``(time, y, x)`` in uint16 counts at ``times`` (aurorax orientation)."""
+        signal = self.rayleighs(times) * np.float32(self.camera.gain_counts_per_rayleigh)
+        counts = signal + np.float32(self.camera.bias_counts)
+        if self.noise:
+            rng = rng or np.random.default_rng(self.seed)
+            # Photon (shot) noise ~ sqrt(signal) in counts, plus read noise; Gaussian
+            # approximations of Poisson are exact enough at these count levels.
+            sigma = np.sqrt(signal + np.float32(self.camera.read_noise_counts**2))
+            counts += sigma * rng.standard_normal(counts.shape, dtype=np.float32)
+        return np.clip(np.rint(counts), 0, 65535).astype(np.uint16)
+
+
+def dark_hours(site_lat: float, site_lon: float, day, max_sun_elevation_deg: float = -12.0):
+    """UTC hours of ``day`` whose middle has the Sun below ``max_sun_elevation_deg`` at the site.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Hour starts (UTC), in order.
+    """
+    start = pd.Timestamp(day)
+    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    hours = pd.date_range(start.normalize(), periods=24, freq="h")
+    middle = hours + pd.Timedelta(minutes=30)
+    sun = np.asarray(sun_elevation_deg(site_lat, site_lon, middle), dtype=float)
+    return hours[sun < max_sun_elevation_deg]
+
+
+def _core_program(program: str) -> str:
+    return "themis" if lens_for_program(program).size_px == 256 else "rego"
+
+
+def render_demo_images(
+    asi_dir,
+    sites: pd.DataFrame,
+    model: AuroralModel,
+    hours: Iterable,
+    *,
+    cadence_s: float = 60.0,
+    binning: int = 2,
+    weather=None,
+    seed: int = 2021,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Render and write hourly image files (and skymaps) for demo imagers.
+
+    Parameters
+    ----------
+    asi_dir
+        The ASI data folder (``settings.asi_dir``); files go to the THEMIS-style layout under it,
+        skymaps to ``<asi_dir>/<program>/skymaps/<site>/``.
+    sites
+        Imagers to render: rows with ``program`` (``themis-asi`` or ``rego``), ``site_uid``,
+        ``lat``, ``lon``, ``alt_km`` (e.g. rows of :func:`load_sites`).
+    model
+        The auroral model.
+    hours
+        UTC hour starts to render (e.g. :func:`dark_hours`); one file per imager and hour.
+    cadence_s
+        Seconds between frames (3 = the real THEMIS cadence).
+    binning
+        Model evaluation block size for THEMIS (see :class:`FrameRenderer`); REGO, with pixels
+        half the size, uses twice it, so both sample the model at the same ground resolution.
+    weather
+        Optional ``WeatherModel``: clouds dim each site's frames.
+    seed
+        Noise seed. The noise of an hour depends only on the seed, the imager and the hour.
+    overwrite
+        Re-render files that exist (default: keep them).
+    progress
+        Show a tqdm progress bar over files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file: ``program``, ``site_uid``, ``hour`` (UTC), ``path``, ``n_frames``.
+    """
+    from tqdm.auto import tqdm
+
+    from ._skymaps import write_demo_skymap
+
+    missing = {"program", "site_uid", "lat", "lon", "alt_km"} - set(sites.columns)
+    if missing:
+        raise ValueError(f"sites table lacks column(s) {sorted(missing)}")
+    if not cadence_s > 0:
+        raise ValueError(f"cadence_s must be positive, got {cadence_s!r}")
+    hours = pd.DatetimeIndex(sorted(pd.Timestamp(h) for h in hours))
+    if hours.tz is None:
+        hours = hours.tz_localize("UTC")
+    asi_dir = Path(asi_dir)
+    rows = []
+    jobs = [(site, hour) for site in sites.itertuples(index=False) for hour in hours]
+    renderers: dict = {}
+    for site in sites.itertuples(index=False):
+        write_demo_skymap(asi_dir, site.site_uid, site.lat, site.lon, site.alt_km, site.program)
+    for site, hour in tqdm(jobs, disable=not progress, desc="demo images", unit="file"):
+        core = _core_program(site.program)
+        path = image_path(core, site.site_uid, hour, asi_dir)
+        times = hour + pd.to_timedelta(np.arange(0.0, 3600.0, cadence_s), "s")
+        if path.exists() and not overwrite:
+            rows.append((site.program, site.site_uid, hour, path, len(times)))
+            continue
+        key = (site.program, site.site_uid, hour.normalize())
+        if key not in renderers:
+            cloud = None
+            if weather is not None:
+                uid = site.site_uid
+
+                def cloud(t, uid=uid):
+                    return weather.cloud_fraction(uid, t)
+
+            # REGO pixels are half the size of THEMIS pixels: the same binning on the ground.
+            block = binning if core == "themis" else 2 * binning
+            renderers[key] = FrameRenderer(
+                model, site.program, site.site_uid, site.lat, site.lon, site.alt_km,
+                hour, binning=block, cloud=cloud, seed=seed,
+            )  # fmt: skip
+        renderer = renderers[key]
+        rng = np.random.default_rng([renderer.seed, int(hour.value // 3_600_000_000_000)])
+        frames = np.concatenate(
+            [renderer.render(times[i : i + 25], rng) for i in range(0, len(times), 25)]
+        )
+        writer = write_themis_cdf if core == "themis" else write_rego_cdf
+        exposure = 1.0 if core == "themis" else 2.0
+        # Written under a temporary name (still *.cdf: cdflib appends .cdf otherwise), then renamed,
+        # so an interrupted build never leaves a truncated file under the real name.
+        tmp = path.with_name("partial-" + path.name)
+        writer(tmp, site.site_uid, times.tz_convert(None), frames, exposure_s=exposure)
+        tmp.replace(path)
+        rows.append((site.program, site.site_uid, hour, path, len(times)))
+    return pd.DataFrame(rows, columns=["program", "site_uid", "hour", "path", "n_frames"])

@@ -1,0 +1,299 @@
+"""Data product files of the demo imagers: keogram PNGs (daily, hourly) and fisheye movies (mp4).
+
+Files are written under ``settings.products_dir`` at the path of their server-relative URL, so the
+server maps ``/products/<rest>`` to ``<products_dir>/<rest>``::
+
+    /products/keograms/<program>/<site_uid>/<YYYY>/<MM>/<DD>/<program>_<site_uid>_<YYYYMMDD>[_<HH>]_keogram.png
+    /products/movies/<program>/<site_uid>/<YYYY>/<MM>/<DD>/<program>_<site_uid>_<YYYYMMDD>[_<HH>]_movie.mp4
+
+Keogram images follow the AuroraX keogram standard: full-bleed (no axes), 720 pixels wide spanning
+the whole UT day (daily, 2 min per column) or hour (hourly, 5 s per column), north at the top,
+white where there is no data, scaled between the 1st and 99th percentiles of the night's counts.
+The keogram data come from the ASI core's :func:`aurorax.asi.make_keogram` (the camera meridian);
+the movies from :func:`aurorax.asi.animate_fisheye`, one per UT day of frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aurorax.asi import Imager, Keogram, animate_fisheye, make_keogram
+
+from ._build import keogram_url
+
+__all__ = [
+    "KEOGRAM_WIDTH_PX",
+    "movie_url",
+    "product_path",
+    "keogram_image",
+    "write_keogram_png",
+    "render_products",
+    "render_demo_products",
+]
+
+KEOGRAM_WIDTH_PX = 720
+_COLOURS = {"themis-asi": "gray", "rego": "gist_heat"}
+
+
+def movie_url(program: str, site_uid: str, when: pd.Timestamp, hourly: bool = False) -> str:
+    """Server-relative URL of a demo movie (daily, or hourly for the hour of ``when``)."""
+    stamp = when.strftime("%Y%m%d") + (when.strftime("_%H") if hourly else "")
+    return (
+        f"/products/movies/{program}/{site_uid}/{when:%Y/%m/%d}/"
+        f"{program}_{site_uid}_{stamp}_movie.mp4"
+    )
+
+
+def product_path(products_dir, url: str) -> Path:
+    """Local file of a ``/products/...`` URL under ``products_dir``.
+
+    Raises
+    ------
+    ValueError
+        If ``url`` does not start with ``/products/`` or tries to leave the folder.
+    """
+    prefix = "/products/"
+    if not url.startswith(prefix) or ".." in url.split("/"):
+        raise ValueError(f"product url must start with {prefix!r} and stay inside it, got {url!r}")
+    return Path(products_dir) / url[len(prefix) :]
+
+
+def keogram_image(
+    keogram: Keogram,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    width_px: int = KEOGRAM_WIDTH_PX,
+    limits: tuple[float, float] | None = None,
+    cmap: str = "gray",
+) -> np.ndarray:
+    """A keogram as an RGB picture ``(n_y, width_px, 3)`` uint8 covering ``[start, end)``.
+
+    Each column covers ``(end - start) / width_px`` and shows the frame whose exposure slot (from
+    its time to one cadence later, the cadence being the median frame spacing) contains the
+    column's middle; white where no frame's slot does (a data gap). Columns narrower than the
+    cadence repeat a frame, wider ones show the last frame before their middle. Rows are the
+    keogram's (row 0 = the northernmost pixel).
+    """
+    import matplotlib
+
+    values = keogram.values.astype(np.float32)
+    if limits is None:
+        lo, hi = np.percentile(values, (1, 99)) if values.size else (0.0, 1.0)
+    else:
+        lo, hi = limits
+    hi = hi if hi > lo else lo + 1.0
+    lut = (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    picture = np.full((values.shape[1], width_px, 3), 255, dtype=np.uint8)
+    if len(keogram.times) == 0:
+        return picture
+    seconds = (keogram.times - start).total_seconds().to_numpy()
+    span = (end - start).total_seconds()
+    cadence = float(np.median(np.diff(seconds))) if len(seconds) > 1 else span / width_px
+    middle = (np.arange(width_px) + 0.5) * span / width_px
+    frame = np.searchsorted(seconds, middle, side="right") - 1
+    covered = (frame >= 0) & (middle - seconds[np.clip(frame, 0, None)] < max(cadence, 1e-9))
+    cols = np.flatnonzero(covered)
+    level = np.clip((values[frame[cols]] - lo) / (hi - lo), 0, 1) * 255
+    picture[:, cols] = lut[level.astype(np.uint8)].transpose(1, 0, 2)
+    return picture
+
+
+def write_keogram_png(picture: np.ndarray, path) -> Path:
+    """Write an RGB picture (from :func:`keogram_image`) to ``path`` as a PNG, pixel for pixel."""
+    import matplotlib.image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    matplotlib.image.imsave(path, picture)
+    return path
+
+
+def render_products(
+    asi_dir,
+    products_dir,
+    imagers: pd.DataFrame,
+    days,
+    *,
+    hourly: bool = True,
+    movies: bool = True,
+    fps: float = 20.0,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Render keograms (daily and hourly) and daily movies of demo imagers, and describe them.
+
+    Parameters
+    ----------
+    asi_dir
+        ASI data folder holding the rendered image files (see ``render_demo_images``).
+    products_dir
+        ``settings.products_dir``.
+    imagers
+        Rows with ``program`` (``themis-asi``/``rego``) and ``site_uid``.
+    days
+        UTC days to render (each day's frames, where image files exist).
+    hourly
+        Also write one keogram per hour with frames.
+    movies
+        Also write one fisheye movie per day.
+    fps
+        Movie frame rate.
+    overwrite
+        Re-render files that exist.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Data product records, one per file: ``program``, ``site_uid``, ``data_product_type``
+        (``keogram``/``movie``), ``start``, ``end`` (first and last frame, UTC), ``url``, ``path``,
+        ``metadata.keogram_type`` / ``metadata.movie_type`` (``daily``/``hourly``; the other is
+        None) and ``metadata.operating_minutes`` (distinct minutes with frames, as in the demo's
+        keogram schema). Imager-days without image files are skipped.
+    """
+    from tqdm.auto import tqdm
+
+    from aurorax.asi import AsiFileNotFoundError
+
+    rows = []
+    jobs = [(r.program, r.site_uid, pd.Timestamp(d)) for r in imagers.itertuples() for d in days]
+    for program, site_uid, day in tqdm(jobs, disable=not progress, desc="demo products"):
+        day = (day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")).normalize()
+        core = "rego" if program == "rego" else "themis"
+        try:
+            imager = Imager(
+                site_uid, day, day + pd.Timedelta(days=1), program=core, asi_dir=asi_dir
+            )
+        except AsiFileNotFoundError:
+            continue
+        keogram = make_keogram(imager)
+        cmap = _COLOURS.get(program, "gray")
+        limits = tuple(np.percentile(keogram.values, (1, 99)))
+        buckets = [("daily", day, day + pd.Timedelta(days=1))]
+        if hourly:
+            for hour in keogram.times.floor("h").unique():
+                buckets.append(("hourly", hour, hour + pd.Timedelta(hours=1)))
+        for kind, start, end in buckets:
+            url = keogram_url(program, site_uid, start, kind == "hourly")
+            path = product_path(products_dir, url)
+            sel = (keogram.times >= start) & (keogram.times < end)
+            if overwrite or not path.exists():
+                picture = keogram_image(keogram, start, end, limits=limits, cmap=cmap)
+                write_keogram_png(picture, path)
+            times = keogram.times[sel]
+            rows.append(
+                (
+                    program,
+                    site_uid,
+                    "keogram",
+                    times[0],
+                    times[-1],
+                    url,
+                    path,
+                    kind,
+                    None,
+                    len(times),
+                )
+            )
+        if movies:
+            url = movie_url(program, site_uid, day)
+            path = product_path(products_dir, url)
+            if overwrite or not path.exists():
+                animate_fisheye(
+                    imager, path, mode="rgb", scale=1, cmap=cmap, vmin=limits[0], vmax=limits[1],
+                    fps=fps, progress=False,
+                )  # fmt: skip
+            times = imager.times
+            rows.append(
+                (
+                    program,
+                    site_uid,
+                    "movie",
+                    times[0],
+                    times[-1],
+                    url,
+                    path,
+                    None,
+                    "daily",
+                    len(times),
+                )
+            )
+    columns = [
+        "program", "site_uid", "data_product_type", "start", "end", "url", "path",
+        "metadata.keogram_type", "metadata.movie_type", "metadata.operating_minutes",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def render_demo_products(
+    asi_dir,
+    products_dir,
+    model,
+    days,
+    *,
+    sites: pd.DataFrame | None = None,
+    imagers=None,
+    weather=None,
+    cadence_s: float = 120.0,
+    binning: int = 2,
+    seed: int = 2021,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Render the demo images of a few nights and their data products, in one call.
+
+    For each imager and UTC day: the dark hours at the site (Sun below -12 degrees), frames every
+    ``cadence_s`` seconds from the auroral model (``render_demo_images``), then the daily and
+    hourly keograms and the daily movie (:func:`render_products`). Existing files are kept.
+
+    Parameters
+    ----------
+    asi_dir, products_dir
+        ``settings.asi_dir`` and ``settings.products_dir``.
+    model
+        The demo's :class:`AuroralModel`.
+    days
+        UTC days to render.
+    sites
+        The sites table (default :func:`load_sites`).
+    imagers
+        ``(program, site_uid)`` pairs (default ``DEMO_IMAGE_SITES``).
+    weather
+        Optional ``WeatherModel`` (clouds dim the frames).
+    cadence_s, binning, seed
+        See ``render_demo_images``. 120 s frames fill the daily keogram's 2-minute columns
+        exactly and keep a night of five imagers to about a minute and a half of rendering.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The data product records of :func:`render_products`.
+    """
+    from ._images import DEMO_IMAGE_SITES, dark_hours, render_demo_images
+    from ._sites import load_sites
+
+    sites = load_sites() if sites is None else sites
+    imagers = DEMO_IMAGE_SITES if imagers is None else imagers
+    chosen = []
+    for program, site_uid in imagers:
+        match = sites[(sites["program"] == program) & (sites["site_uid"] == site_uid)]
+        if match.empty:
+            raise ValueError(f"imager {program}/{site_uid} is not in the sites table")
+        chosen.append(match.iloc[0])
+    table = pd.DataFrame(chosen).reset_index(drop=True)
+    for row in table.itertuples(index=False):
+        hours = [h for d in days for h in dark_hours(row.lat, row.lon, d)]
+        render_demo_images(
+            asi_dir, table[(table.program == row.program) & (table.site_uid == row.site_uid)],
+            model, hours, cadence_s=cadence_s, binning=binning, weather=weather, seed=seed,
+            progress=progress,
+        )  # fmt: skip
+    return render_products(
+        asi_dir, products_dir, table[["program", "site_uid"]], days, progress=progress
+    )

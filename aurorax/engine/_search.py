@@ -1,0 +1,285 @@
+"""Conjunction search against a Repository: match data sources, load tracks, run the algorithm.
+
+Pipeline (see ``docs/search.md``):
+
+1. Each criteria block is matched to data sources (case-insensitive; unknown program, platform or
+   instrument type values are errors that list what exists).
+2. Parametrised SQL per block (built by the pure :func:`compile_ephemeris_sql`) pulls only
+   ``data_source``, ``epoch`` and the location columns of the requested conjunction types, for the
+   matched sources, the time range, the metadata filter and the hemisphere; blocks constrained
+   against the smallest block are read only near its footprints (``_search_load``).
+3. The rows become one sparse :class:`Track` per member; :func:`find_conjunctions` does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._conjunctions import Track, find_conjunctions, interpolate_half_steps
+from ._errors import ValidationError
+from ._filters import compile_metadata_filter
+from ._search_load import (
+    CANDIDATES_TABLE,
+    SourceStats,
+    candidate_pairs,
+    compile_ephemeris_sql,
+    tracks_from_table,
+)
+from ._search_query import ConjunctionQuery
+from ._search_result import ConjunctionResult, Member
+
+__all__ = [
+    "SOURCE_TYPES_BY_BLOCK",
+    "match_data_sources",
+    "merged_schema",
+    "search_conjunctions",
+]
+
+SOURCE_TYPES_BY_BLOCK = {
+    "ground": ("ground",),
+    "space": ("leo", "heo", "lunar"),
+    "events": ("event_list",),
+    "any": ("ground", "leo", "heo", "lunar", "event_list", "not_applicable"),
+}
+
+
+def _known(sources, attr: str) -> list[str]:
+    return sorted({getattr(s, attr) for s in sources})
+
+
+def match_data_sources(block, all_sources: Sequence, where: str, block_kind: str) -> list:
+    """The data sources a criteria block selects (OR within a field, AND across fields).
+
+    Raises
+    ------
+    ValidationError
+        When a listed program, platform or instrument type exists for no data source of the
+        block's kind; the message lists the values that do exist.
+    """
+    kinds = SOURCE_TYPES_BY_BLOCK[block_kind]
+    candidates = [s for s in all_sources if s.source_type in kinds]
+    for field_name, attr in (
+        ("programs", "program"),
+        ("platforms", "platform"),
+        ("instrument_types", "instrument_type"),
+    ):
+        wanted = getattr(block, field_name)
+        known = {v.lower() for v in _known(candidates, attr)}
+        for value in wanted:
+            if value.lower() in known:
+                continue
+            elsewhere = sorted(
+                {s.source_type for s in all_sources if getattr(s, attr).lower() == value.lower()}
+            )
+            hint = f" (it exists for {', '.join(elsewhere)} data sources)" if elsewhere else ""
+            scope = "" if block_kind == "any" else f" for a {block_kind} block"
+            raise ValidationError(
+                f"{where}.{field_name}: unknown {attr} {value!r}{scope}{hint}; "
+                f"known: {', '.join(_known(candidates, attr)) or '(none)'}"
+            )
+        if wanted:
+            lowered = {v.lower() for v in wanted}
+            candidates = [s for s in candidates if getattr(s, attr).lower() in lowered]
+    return sorted(candidates, key=lambda s: s.identifier)
+
+
+def merged_schema(sources: Sequence, where: str, kind: str = "ephemeris") -> dict[str, str]:
+    """``field_name -> data_type`` over the sources' metadata schemas (conflicting types fail)."""
+    types: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for s in sources:
+        for f in getattr(s, f"{kind}_metadata_schema"):
+            if f.field_name in types and types[f.field_name] != f.data_type:
+                raise ValidationError(
+                    f"{where}: metadata key {f.field_name!r} is {types[f.field_name]} for "
+                    f"{owner[f.field_name]} but {f.data_type} for {s.display_name}; filter the "
+                    "two sources in separate blocks"
+                )
+            types[f.field_name] = f.data_type
+            owner[f.field_name] = s.display_name
+    return types
+
+
+@dataclass(frozen=True)
+class _Grid:
+    origin: pd.Timestamp  # first whole minute at or after the query start
+    n_minutes: int
+    step_s: int
+    n_steps: int
+
+
+def _grid(query: ConjunctionQuery) -> _Grid:
+    origin = query.start.ceil("min")
+    span_s = (query.end - origin).total_seconds()
+    n_minutes = max(0, int(np.ceil(span_s / 60.0)))
+    step = query.epoch_search_precision
+    n_steps = max(0, int(np.ceil(span_s / step)))
+    return _Grid(origin, n_minutes, step, n_steps)
+
+
+def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> ConjunctionResult:
+    """Run a conjunction search.
+
+    Parameters
+    ----------
+    repository : Repository
+        An open :class:`aurorax.engine.Repository` (read-only is enough).
+    query : ConjunctionQuery or dict
+        The query, or AuroraX's JSON body (passed to :meth:`ConjunctionQuery.from_json`).
+
+    Returns
+    -------
+    ConjunctionResult
+        The conjunctions, sorted by start time (see ``ConjunctionResult.COLUMNS``).
+
+    Raises
+    ------
+    ValidationError
+        For a query that names unknown programs/platforms/instrument types, unknown metadata keys,
+        operators the key's type does not allow, or values of the wrong type.
+    """
+    if isinstance(query, Mapping):
+        query = ConjunctionQuery.from_json(query)
+    if not isinstance(query, ConjunctionQuery):
+        raise ValidationError(
+            f"query: expected ConjunctionQuery or dict, got {type(query).__name__}"
+        )
+    grid = _grid(query)
+    types = query.conjunction_types
+    limits = query.pair_limits()
+    block_members, block_tracks, notes = _load_blocks(repository, query, grid, limits)
+
+    if grid.step_s == 30:
+        block_tracks = [
+            {t: [interpolate_half_steps(tr) for tr in trs] for t, trs in bt.items()}
+            for bt in block_tracks
+        ]
+        # Custom locations exist at every step, including the half minutes.
+        steps = np.arange(grid.n_steps, dtype=np.int64)
+        for b, block in enumerate(query.blocks):
+            if getattr(block, "locations", None):
+                block_tracks[b] = {
+                    t: [
+                        Track(steps, np.full(steps.size, lat), np.full(steps.size, lon))
+                        for lat, lon in block.locations
+                    ]
+                    for t in types
+                }
+
+    raw = {}
+    for t in types:
+        blocks = [bt[t] for bt in block_tracks]
+        raw[t] = find_conjunctions(blocks, limits, grid.n_steps) if grid.n_steps else None
+    return ConjunctionResult.from_raw(
+        query=query,
+        origin=grid.origin,
+        step_s=grid.step_s,
+        members=block_members,
+        raw=raw,
+        tracks={t: [bt[t] for bt in block_tracks] for t in types},
+        limits=limits,
+        notes=tuple(notes),
+    )
+
+
+def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict):
+    """Members and tracks of every block (see ``_search_load`` for the two-phase prefilter)."""
+    types = query.conjunction_types
+    all_sources = repository.list_data_sources()
+    end = min(query.end, grid.origin + pd.Timedelta(minutes=grid.n_minutes))
+    members: list[list[Member]] = []
+    tracks: list[dict | None] = []
+    specs: dict[int, tuple] = {}
+    notes: list[str] = []
+    for b, (name, block) in enumerate(zip(query.block_names, query.blocks, strict=True)):
+        kind = name.rstrip("0123456789")
+        if kind == "adhoc":
+            members.append(
+                [
+                    Member(name, f"custom location {lat:g}/{lon:g}", None, None)
+                    for lat, lon in block.locations
+                ]
+            )
+            steps = np.arange(grid.n_minutes, dtype=np.int64)
+            tracks.append(
+                {
+                    t: [
+                        Track(steps, np.full(steps.size, lat), np.full(steps.size, lon))
+                        for lat, lon in block.locations
+                    ]
+                    for t in types
+                }
+            )
+            continue
+        sources = match_data_sources(block, all_sources, name, kind)
+        members.append([Member(name, s.display_name, s.identifier, s) for s in sources])
+        if not sources:
+            notes.append(f"{name} matched no data source ({block.describe()})")
+            tracks.append({t: [] for t in types})
+            continue
+        schema = merged_schema(sources, f"{name}.ephemeris_metadata_filters")
+        meta_sql, meta_params = compile_metadata_filter(
+            block.metadata_filter, schema, where=f"{name}.ephemeris_metadata_filters"
+        )
+        ids = [s.identifier for s in sources]
+        args = (
+            ids,
+            grid.origin,
+            end,
+            types,
+            meta_sql,
+            meta_params,
+            getattr(block, "hemisphere", ()),
+        )
+        specs[b] = (ids, args)
+        tracks.append(None)
+
+    cursor = repository.cursor()
+    try:
+        driver = _pick_driver(cursor, specs, limits, grid, types)
+        order = sorted(specs, key=lambda b: b != (driver[0] if driver else -1))
+        for b in order:
+            ids, args = specs[b]
+            cand = None
+            if driver is not None and b != driver[0]:
+                lim = limits[(min(b, driver[0]), max(b, driver[0]))]
+                if lim is not None:
+                    cand = candidate_pairs(tracks[driver[0]], driver[1][b], ids, lim, grid.origin)
+            if cand is None:
+                sql, params = compile_ephemeris_sql(*args, kind="rows")
+                table = cursor.sql(sql, params=params).to_arrow_table()
+            else:
+                cursor.register(CANDIDATES_TABLE, cand)
+                try:
+                    sql, params = compile_ephemeris_sql(*args, kind="candidates")
+                    table = cursor.sql(sql, params=params).to_arrow_table()
+                finally:
+                    cursor.unregister(CANDIDATES_TABLE)
+            tracks[b] = tracks_from_table(table, ids, types, grid.origin)
+    finally:
+        cursor.close()
+    return members, tracks, notes
+
+
+def _pick_driver(cursor, specs: dict, limits: dict, grid: _Grid, types):
+    """``(block index, {block: SourceStats})`` of the block to load whole, or None.
+
+    Only 60 s searches are prefiltered: at 30 s the interpolated half minutes need the
+    neighbouring records too.
+    """
+    if grid.step_s != 60 or len(specs) < 2:
+        return None
+    constrained = {b for pair, lim in limits.items() if lim is not None for b in pair}
+    if not constrained & set(specs):
+        return None
+    stats = {}
+    for b, (_, args) in specs.items():
+        sql, params = compile_ephemeris_sql(*args, kind="stats")
+        stats[b] = SourceStats(cursor.sql(sql, params=params).to_arrow_table(), types)
+    candidates = [b for b in specs if b in constrained]
+    driver = min(candidates, key=lambda b: stats[b].total)
+    return driver, stats

@@ -1,0 +1,28 @@
+"""Geometry and magnetic coordinates: great-circle distance, AACGM-v2, field-line footprints, the Sun.
+
+Conventions: angles in degrees (longitudes returned in -180..180), altitudes in km above the WGS84
+ellipsoid (geodetic), times in UTC (naive datetimes are UTC). ``aurorax.geo`` imports nothing else from
+``aurorax``. See ``docs/geo.md`` for formulas and examples.
+"""
+
+from ._aacgm import Footprints, aacgm_to_geo, geo_to_aacgm, ground_btrace, magnetic_local_time
+from ._constants import EARTH_RADIUS_KM, FOOTPRINT_ALTITUDE_KM
+from ._distance import great_circle_distance_km
+from ._gsm import geo_to_gsm
+from ._sun import sun_elevation_deg
+from ._trace import footprints, trace_footprint
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "FOOTPRINT_ALTITUDE_KM",
+    "Footprints",
+    "aacgm_to_geo",
+    "footprints",
+    "geo_to_aacgm",
+    "geo_to_gsm",
+    "great_circle_distance_km",
+    "ground_btrace",
+    "magnetic_local_time",
+    "sun_elevation_deg",
+    "trace_footprint",
+]

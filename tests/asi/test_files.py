@@ -1,0 +1,130 @@
+"""Finding files by site and hour, and downloading them from a local HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import socket
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aurorax.asi import (
+    AsiFileNotFoundError,
+    Imager,
+    download_skymaps,
+    find_image_files,
+    image_path,
+    image_relative_path,
+    write_skymap,
+)
+
+from .conftest import make_skymap, write_hours
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serve ``tmp_path / "remote"`` over HTTP on a free loopback port; yields (root, base_url)."""
+    root = tmp_path / "remote"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=root)
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_layout():
+    assert image_relative_path("themis", "GAKO", "2011-01-06T17:59:59") == (
+        "themis/l1/asf/gako/2011/01/thg_l1_asf_gako_2011010617_v01.cdf"
+    )
+    assert image_relative_path("rego", "gill", "2016-10-29T04:15") == (
+        "rego/l1/rgf/gill/2016/10/clg_l1_rgf_gill_2016102904_v01.cdf"
+    )
+
+
+def test_find_local_files_with_gaps(tmp_path):
+    write_hours(tmp_path, "test", "2021-12-01T05:00", 1)
+    write_hours(tmp_path, "test", "2021-12-01T07:00", 1)
+    files = find_image_files("themis", "test", "2021-12-01T05:30", "2021-12-01T07:01", tmp_path)
+    assert [f.name for f in files] == [
+        "thg_l1_asf_test_2021120105_v01.cdf",
+        "thg_l1_asf_test_2021120107_v01.cdf",
+    ]
+    # the end is exclusive: a range ending exactly at 07:00 does not need the 07 file
+    files = find_image_files("themis", "test", "2021-12-01T05:30", "2021-12-01T07:00", tmp_path)
+    assert len(files) == 1
+
+
+def test_no_files_offline(tmp_path):
+    expected = tmp_path / "themis/l1/asf/gako/2011/01/thg_l1_asf_gako_2011010617_v01.cdf"
+    with pytest.raises(
+        AsiFileNotFoundError,
+        match=r"no themis image files for site 'gako' between 2011-01-06T17:00:00\+00:00 and "
+        r"2011-01-06T19:00:00\+00:00 \(2 hour\(s\)\) \(no download: no base URL configured\); "
+        rf"tried: {expected}",
+    ):
+        find_image_files(
+            "themis", "gako", "2011-01-06T17:00", "2011-01-06T19:00", tmp_path, base_url=""
+        )
+
+
+def test_download_from_server(tmp_path, server):
+    remote, url = server
+    times, frames = write_hours(remote, "test", "2021-12-01T06:00", 2, n=16)
+    write_skymap(
+        remote / "themis/skymaps/test/themis_skymap_test_20200101-+_v01.npz", make_skymap(n=16)
+    )
+    local = tmp_path / "local"
+    files = find_image_files("themis", "test", "2021-12-01T06:00", "2021-12-01T09:00", local, url)
+    assert files == [image_path("themis", "test", f"2021-12-01T0{h}", local) for h in (6, 7)]
+    # the Imager downloads the skymap folder too when none is local
+    imager = Imager("test", "2021-12-01T06:00", "2021-12-01T08:00", asi_dir=local, base_url=url)
+    assert imager.skymap.source.parent == local / "themis/skymaps/test"
+    np.testing.assert_array_equal(imager.read()[1], frames)
+    assert not list(local.rglob("*.part"))
+
+
+def test_download_missing_everywhere(tmp_path, server):
+    _, url = server
+    with pytest.raises(
+        AsiFileNotFoundError,
+        match=rf"tried: .*, {url}/themis/l1/asf/test/2021/12/thg_l1_asf_test_2021120106_v01.cdf",
+    ):
+        find_image_files("themis", "test", "2021-12-01T06:00", "2021-12-01T06:30", tmp_path, url)
+    with pytest.raises(
+        AsiFileNotFoundError, match=r"no skymap folder at .*/themis/skymaps/test/ \(HTTP 404\)"
+    ):
+        download_skymaps("themis", "test", tmp_path, url)
+
+
+def test_unreachable_server(tmp_path):
+    with socket.socket() as sock:  # a port that was just free: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(
+        AsiFileNotFoundError,
+        match=rf"themis site 'gako' hour 2011-01-06 17h: cannot reach http://127.0.0.1:{port}/themis/l1/asf/gako/2011/01/thg_l1_asf_gako_2011010617_v01.cdf \(.*\); tried {tmp_path}",
+    ):
+        find_image_files(
+            "themis",
+            "gako",
+            pd.Timestamp("2011-01-06T17:00"),
+            "2011-01-06T18:00",
+            tmp_path,
+            f"http://127.0.0.1:{port}",
+            timeout_s=5,
+        )

@@ -1,0 +1,252 @@
+"""build_demo end to end: a short build into tmp files through the real engine and geo code."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from aurorax import geo
+from aurorax.demo import (
+    APA_LABELS,
+    DARK_SUN_ELEVATION_DEG,
+    SPACECRAFT,
+    DemoBuildError,
+    build_demo,
+    demo_programs,
+    load_sites,
+)
+from aurorax.engine import Repository
+
+SMALL = {"days": 1, "platforms": ["gillam", "themisd"], "progress": False}
+
+
+def _tables(path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        eph = con.sql("SELECT * FROM ephemeris ORDER BY data_source, epoch").df()
+        dp = con.sql("SELECT * FROM data_products ORDER BY url").df()
+    return eph, dp
+
+
+@pytest.fixture(scope="module")
+def one_day(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    summary = build_demo(path, start=date(2021, 12, 1), days=1, seed=2021, progress=False)
+    return path, summary
+
+
+@pytest.mark.slow
+def test_one_day_build_gives_records_for_every_source(one_day):
+    path, summary = one_day
+    with Repository(path, read_only=True) as repo:
+        counts = repo.counts()
+    n_sources = len(load_sites()) + len(SPACECRAFT)
+    assert summary.data_sources == len(counts) == n_sources
+    assert (counts["ephemeris_count"] > 0).all()
+    ground = counts[counts["source_type"] == "ground"]
+    assert (ground["data_product_count"] > 0).all()
+    space = counts[counts["source_type"] != "ground"]
+    assert (space["ephemeris_count"] == 1440).all()
+    assert summary.ephemeris_records == counts["ephemeris_count"].sum()
+    assert summary.data_product_records == counts["data_product_count"].sum()
+
+
+@pytest.mark.slow
+def test_ground_metadata_is_within_the_schema_and_imagers_operate_only_in_the_dark(one_day):
+    path, _ = one_day
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.sql(
+            "SELECT s.program, s.platform, e.epoch, e.geo_lat, e.geo_lon, e.gsm_lat, "
+            "e.nbtrace_lat, e.nbtrace_lon, "
+            "e.metadata->>'calgary_apa_ml_v1' AS apa, "
+            "CAST(e.metadata->>'calgary_apa_ml_v1_confidence' AS DOUBLE) AS conf "
+            "FROM ephemeris e JOIN data_sources s ON s.identifier = e.data_source "
+            "WHERE s.source_type = 'ground'"
+        ).df()
+    assert set(rows["apa"]) <= set(APA_LABELS)
+    assert "classified as not APA" in set(rows["apa"])
+    classified = rows["apa"] != "not classified"
+    assert rows["conf"][classified].between(50.0, 100.0).all()
+    assert rows["conf"][~classified].isna().all()
+    elevation = geo.sun_elevation_deg(
+        rows["geo_lat"].to_numpy(), rows["geo_lon"].to_numpy(), rows["epoch"].to_numpy()
+    )
+    assert elevation.max() < DARK_SUN_ELEVATION_DEG
+    assert rows["gsm_lat"].isna().all()
+    np.testing.assert_array_equal(rows["nbtrace_lat"], rows["geo_lat"])
+    # Gillam's dark hours in early December (sun below -12 deg) run from ~00 UT to ~12 UT (it
+    # sets ~22 UT); at 18 UT (local noon) it must not be imaging.
+    gill = rows[(rows["program"] == "themis-asi") & (rows["platform"] == "gillam")]
+    assert not (pd.DatetimeIndex(gill["epoch"]).hour == 18).any()
+
+
+@pytest.mark.slow
+def test_space_records_have_gsm_footprints_and_regions(one_day):
+    path, _ = one_day
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.sql(
+            "SELECT s.platform, e.gsm_lat, e.nbtrace_lat, e.sbtrace_lat, "
+            "e.metadata->>'nbtrace_region' AS region, e.metadata->>'state' AS state, "
+            "CAST(e.metadata->>'radial_distance' AS DOUBLE) AS r "
+            "FROM ephemeris e JOIN data_sources s ON s.identifier = e.data_source "
+            "WHERE s.source_type <> 'ground'"
+        ).df()
+    assert rows["gsm_lat"].notna().all()
+    assert set(rows["state"]) == {"definitive"}
+    swarm = rows[rows["platform"] == "swarma"]
+    assert swarm["r"].between(6371.2 + 440, 6378.2 + 500).all()
+    # A polar LEO crosses the auroral oval and the polar cap every orbit.
+    assert {"auroral oval", "polar cap", "mid-latitude"} <= set(swarm["region"])
+    # Footprints exist in both hemispheres most of the time for Swarm; the south one is always
+    # the southern end of the field line (near the magnetic equator both can be north of 0).
+    assert swarm["nbtrace_lat"].notna().mean() > 0.9
+    both = swarm.dropna(subset=["nbtrace_lat", "sbtrace_lat"])
+    assert (both["sbtrace_lat"] < both["nbtrace_lat"]).all()
+    assert (swarm["sbtrace_lat"].dropna() < 0).mean() > 0.9
+
+
+@pytest.mark.slow
+def test_keogram_products_have_daily_and_hourly_records_with_server_urls(one_day):
+    path, _ = one_day
+    with duckdb.connect(str(path), read_only=True) as con:
+        dp = con.sql(
+            "SELECT s.program, d.url, d.start, d.\"end\", d.metadata->>'keogram_type' AS kind "
+            "FROM data_products d JOIN data_sources s ON s.identifier = d.data_source"
+        ).df()
+    daily = dp[dp["kind"] == "daily"]
+    assert len(daily) == len(load_sites())  # one UT day, every imager operated
+    assert (
+        "/products/keograms/themis-asi/gill/2021/12/01/themis-asi_gill_20211201_keogram.png"
+        in set(daily["url"])
+    )
+    hourly = dp[dp["kind"] == "hourly"]
+    pattern = re.compile(
+        r"^/products/keograms/(themis-asi|rego|trex)/[a-z]{4}/2021/12/01/"
+        r"\1_[a-z]{4}_20211201_\d\d_keogram\.png$"
+    )
+    assert all(pattern.match(u) for u in hourly["url"])
+    assert (hourly["end"] - hourly["start"]).max() <= pd.Timedelta(minutes=59)
+
+
+def test_same_seed_builds_identical_tables(tmp_path):
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    build_demo(a, seed=5, **SMALL)
+    build_demo(b, seed=5, **SMALL)
+    for left, right in zip(_tables(a), _tables(b), strict=True):
+        pd.testing.assert_frame_equal(left, right)
+    eph, _ = _tables(a)
+    assert len(eph) > 1440  # THEMIS-D all day plus the gillam imagers' dark minutes
+
+
+def test_other_seed_changes_the_ground_labels(tmp_path):
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    build_demo(a, seed=5, **SMALL)
+    build_demo(b, seed=6, **SMALL)
+    assert not _tables(a)[0]["metadata"].equals(_tables(b)[0]["metadata"])
+
+
+def test_unknown_program_and_platform_are_named(tmp_path):
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(tmp_path / "x.duckdb", programs=["themis-asi", "goes"], progress=False)
+    assert (
+        str(err.value)
+        == f"unknown program(s) ['goes']; demo programs are {sorted(demo_programs())}"
+    )
+    with pytest.raises(
+        DemoBuildError, match=r"unknown platform\(s\) \['gilam'\]; demo platforms are"
+    ):
+        build_demo(tmp_path / "x.duckdb", platforms="gilam", progress=False)
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"days": 0}, "days must be an integer from 1 to 3660, got 0"),
+        ({"days": 1.5}, "days must be an integer from 1 to 3660, got 1.5"),
+        (
+            {"start": datetime(2021, 12, 1, 6)},
+            "start must be a whole UTC day (00:00), got 2021-12-01T06:00:00+00:00",
+        ),
+        ({"start": "yesterday-ish"}, "start must be a date, got 'yesterday-ish'"),
+    ],
+)
+def test_bad_span_is_rejected(tmp_path, kwargs, message):
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(tmp_path / "x.duckdb", progress=False, **kwargs)
+    assert str(err.value) == message
+
+
+def test_existing_files_are_protected(tmp_path):
+    other = tmp_path / "mine.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(other, overwrite=True, **SMALL)
+    assert str(err.value) == (
+        f"{other} exists and is not an aurorax demo repository; refusing to overwrite it"
+    )
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SELECT answer FROM precious").fetchall() == [(42,)]
+
+    demo = tmp_path / "demo.duckdb"
+    build_demo(demo, seed=1, **SMALL)
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(demo, seed=2, **SMALL)
+    assert str(err.value) == f"{demo} already exists; pass overwrite=True to replace it"
+    summary = build_demo(demo, seed=2, overwrite=True, **SMALL)
+    assert summary.seed == 2
+    with Repository(demo, read_only=True) as repo:
+        seeds = {s.metadata["aurorax_demo"]["seed"] for s in repo.list_data_sources()}
+    assert seeds == {2}
+    assert not list(tmp_path.glob(".*.building*"))
+
+
+PAPER_EXAMPLE = {
+    # AuroraX web Example 7 / the paper's example: THEMIS ASI x THEMIS spacecraft within 500 km
+    # while the APA model reports pulsating aurora with >= 95% confidence.
+    "start": "2021-12-01T00:00:00",
+    "end": "2021-12-01T23:59:59",
+    "ground": [
+        {
+            "programs": ["themis-asi"],
+            "platforms": [],
+            "instrument_types": ["panchromatic ASI"],
+            "ephemeris_metadata_filters": {
+                "logical_operator": "AND",
+                "expressions": [
+                    {"key": "calgary_apa_ml_v1", "operator": "in", "values": ["classified as APA"]},
+                    {"key": "calgary_apa_ml_v1_confidence", "operator": ">=", "values": ["95"]},
+                ],
+            },
+        }
+    ],
+    "space": [
+        {
+            "programs": ["themis"],
+            "platforms": [],
+            "instrument_types": ["footprint"],
+            "hemisphere": ["northern"],
+            "ephemeris_metadata_filters": {},
+        }
+    ],
+    "conjunction_types": ["nbtrace"],
+    "max_distances": {"ground1-space1": 500},
+}
+
+
+def test_paper_example_query_finds_apa_conjunctions(tmp_path):
+    from aurorax.engine import search_conjunctions
+
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, days=1, programs=["themis-asi", "themis"], progress=False)
+    with Repository(path, read_only=True) as repo:
+        found = search_conjunctions(repo, PAPER_EXAMPLE).data
+    assert len(found) >= 1
+    assert found["max_distance_km"].max() <= 500.0
+    assert set(found["space1"]) <= {"THEMIS-A", "THEMIS-D", "THEMIS-E"}
+    assert found["ground1"].str.startswith("THEMIS-ASI ").all()
