@@ -23,12 +23,12 @@ dashboard: $(STAMP)
 	$(BIN)/aurorax serve --build-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check aurorax app tests benchmarks
-	$(BIN)/ruff format --check aurorax app tests benchmarks
+	$(BIN)/ruff check aurorax app tests benchmarks examples scripts
+	$(BIN)/ruff format --check aurorax app tests benchmarks examples scripts
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix aurorax app tests benchmarks
-	$(BIN)/ruff format aurorax app tests benchmarks
+	$(BIN)/ruff check --fix aurorax app tests benchmarks examples scripts
+	$(BIN)/ruff format aurorax app tests benchmarks examples scripts
 
 test: system-deps $(STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider

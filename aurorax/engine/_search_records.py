@@ -16,6 +16,7 @@ import pandas as pd
 from ._errors import ValidationError
 from ._filters import MetadataFilter, compile_metadata_filter
 from ._records import DATA_PRODUCT_TYPES
+from ._schema import EPHEMERIS_LOCATION_COLUMNS
 from ._search import match_data_sources, merged_schema
 from ._search_util import as_strings, check_keys, to_utc_timestamp
 
@@ -27,16 +28,6 @@ __all__ = [
     "availability_summary",
 ]
 
-_EPHEMERIS_COLUMNS = (
-    "geo_lat",
-    "geo_lon",
-    "gsm_lat",
-    "gsm_lon",
-    "nbtrace_lat",
-    "nbtrace_lon",
-    "sbtrace_lat",
-    "sbtrace_lon",
-)
 _SOURCE_COLUMNS = ("program", "platform", "instrument_type", "display_name")
 
 
@@ -220,10 +211,10 @@ def search_ephemeris(repository, query: EphemerisQuery | Mapping) -> pd.DataFram
     """
     if isinstance(query, Mapping):
         query = EphemerisQuery.from_json(query)
-    columns = ("data_source", *_SOURCE_COLUMNS, "epoch", *_EPHEMERIS_COLUMNS, "metadata")
+    columns = ("data_source", *_SOURCE_COLUMNS, "epoch", *EPHEMERIS_LOCATION_COLUMNS, "metadata")
     select = (
         "data_source, epoch, "
-        + ", ".join(_EPHEMERIS_COLUMNS)
+        + ", ".join(EPHEMERIS_LOCATION_COLUMNS)
         + ", CAST(metadata AS VARCHAR) AS metadata"
     )
     frame, by_id = _query_records(
