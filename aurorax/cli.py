@@ -82,10 +82,34 @@ def demo() -> None:
     "--seed", type=int, default=2021, show_default=True, help="Random seed (deterministic)."
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing demo repository file.")
+@click.option(
+    "--program",
+    "programs",
+    multiple=True,
+    help="Only this program (repeatable), e.g. --program themis-asi --program themis.",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    help="Only this platform (repeatable), e.g. --platform gillam --platform themisa.",
+)
+@click.option(
+    "--image-nights",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Render images, keograms and movies for the first N days of the span (0 = none).",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @_fail_on_library_errors
-def demo_build(db, start, days, seed, overwrite, progress) -> None:
-    """Build the demo repository: sources, ephemeris, metadata, data products, availability."""
+def demo_build(
+    db, start, days, seed, overwrite, programs, platforms, image_nights, progress
+) -> None:
+    """Build the demo repository: sources, ephemeris, metadata, data products, availability.
+
+    Images go to the configured asi_dir and keograms/movies to products_dir.
+    """
     from aurorax.demo import build_demo
 
     settings = _settings(db)
@@ -96,6 +120,11 @@ def demo_build(db, start, days, seed, overwrite, progress) -> None:
         seed=seed,
         overwrite=overwrite,
         progress=progress,
+        programs=list(programs) or None,
+        platforms=list(platforms) or None,
+        image_nights=image_nights,
+        asi_dir=settings.asi_dir,
+        products_dir=settings.products_dir,
     )
     click.echo(str(summary))
 
@@ -211,7 +240,14 @@ def serve(db, host, port, show, build_demo) -> None:
         from aurorax.demo import build_demo as _build
 
         click.echo(f"first start: building the demo data set into {settings.db_path}")
-        click.echo(str(_build(settings.db_path, start=dt.date(2021, 12, 1), progress=True)))
+        summary = _build(
+            settings.db_path,
+            start=dt.date(2021, 12, 1),
+            progress=True,
+            asi_dir=settings.asi_dir,
+            products_dir=settings.products_dir,
+        )
+        click.echo(str(summary))
     try:
         from app.main import serve as _serve
     except ImportError as exc:  # the web extras are optional for library users

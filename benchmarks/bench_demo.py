@@ -10,9 +10,14 @@ batch large enough for the vectorised tracer to reach its per-point speed), extr
 per-point cost to all of them, and substitutes it for the time the shipped build spent on the LEO
 footprints (measured here by running exactly those AACGM footprint calls again).
 
+The build renders, as shipped, one night of images, keograms and movies for the demo imagers
+(``--image-nights``, default 1); the image files go beside the repository file (``asi/``,
+``products/``), in a temporary folder unless ``--db`` is given. The baseline substitution concerns
+only the footprints, so the image stage is part of both figures.
+
 Usage::
 
-    .venv/bin/python benchmarks/bench_demo.py [--days 31] [--subsample 10000] [--db PATH]
+    .venv/bin/python benchmarks/bench_demo.py [--days 31] [--image-nights 1] [--subsample 10000] [--db PATH]
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=31)
     parser.add_argument("--subsample", type=int, default=10000, help="LEO points traced per craft")
+    parser.add_argument("--image-nights", type=int, default=1, help="nights of rendered images")
     parser.add_argument("--db", type=Path, default=None, help="output file (default: a temp dir)")
     args = parser.parse_args()
     start = pd.Timestamp("2021-12-01", tz="UTC")
@@ -66,10 +72,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "demo.duckdb"
         summary = build_demo(
-            db, start=date(2021, 12, 1), days=args.days, progress=False, overwrite=True
+            db,
+            start=date(2021, 12, 1),
+            days=args.days,
+            progress=False,
+            overwrite=True,
+            image_nights=args.image_nights,
         )
         size_mb = db.stat().st_size / 1e6
+        files = [p for d in (summary.asi_dir, summary.products_dir) for p in d.rglob("*")]
+        image_mb = sum(p.stat().st_size for p in files if p.is_file()) / 1e6
     print(f"demo build, {args.days} days, {summary.data_sources} sources:")
+    print(
+        f"  image nights          {summary.image_nights:>10}  "
+        f"({len(summary.rendered_imagers)} imagers, {image_mb:.1f} MB of images and products)"
+    )
     print(f"  ephemeris records     {summary.ephemeris_records:>10,}")
     print(f"  data product records  {summary.data_product_records:>10,}")
     print(f"  repository file       {size_mb:>10.1f} MB")

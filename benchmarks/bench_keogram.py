@@ -316,7 +316,7 @@ def _prepare(data_dir: Path, hours: int) -> None:
     import pandas as pd
 
     from aurorax.asi import write_skymap, write_themis_cdf
-    from aurorax.demo._skymaps import make_demo_skymap
+    from aurorax.demo import make_demo_skymap
 
     data_dir.mkdir(parents=True, exist_ok=True)
     skymap = make_demo_skymap(SITE, SITE_LAT, SITE_LON, SITE_ALT_KM, program="themis")

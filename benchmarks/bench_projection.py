@@ -124,7 +124,7 @@ def main(argv=None) -> None:
 
     import numpy as np
 
-    from aurorax.demo._skymaps import make_demo_skymap
+    from aurorax.demo import make_demo_skymap
 
     skymap = make_demo_skymap(SITE, SITE_LAT, SITE_LON, SITE_ALT_KM, program="themis")
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -41,9 +41,7 @@ from aurorax.asi import (
     make_montage,
     write_themis_cdf,
 )
-from aurorax.demo import AuroralModel, load_sites
-from aurorax.demo._images import FrameRenderer
-from aurorax.demo._skymaps import write_demo_skymap
+from aurorax.demo import AuroralModel, FrameRenderer, load_sites, write_demo_skymap
 
 MU_KM3_S2 = 398600.4418  # Earth's gravitational parameter
 EARTH_RADIUS_KM = 6371.2

@@ -57,3 +57,72 @@ def test_demo_build_refuses_an_impossible_span(tmp_path):
     result = _run("demo", "build", "--db", str(tmp_path / "d.duckdb"), "--days", "0")
     assert result.exit_code == 2
     assert "Invalid value for '--days'" in result.output
+
+
+def _isolated_env(tmp_path):
+    """Config that points every folder into tmp_path (no user config file)."""
+    return {
+        "AURORAX_CONFIG": str(tmp_path / "no-config.toml"),
+        "AURORAX_DATA_DIR": str(tmp_path / "data"),
+        "AURORAX_ASI_DIR": str(tmp_path / "imagers"),
+        "AURORAX_PRODUCTS_DIR": str(tmp_path / "rendered"),
+    }
+
+
+def _demo_counts(db):
+    from aurorax.engine import Repository
+
+    with Repository(db, read_only=True) as repo:
+        return repo.counts().set_index(["program", "platform"])
+
+
+def test_demo_build_of_selected_programs_without_images(tmp_path):
+    db = tmp_path / "d.duckdb"
+    result = CliRunner(env=_isolated_env(tmp_path)).invoke(
+        main,
+        ["demo", "build", "--db", str(db), "--days", "1", "--program", "rego",
+         "--program", "swarm", "--image-nights", "0", "--no-progress"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    counts = _demo_counts(db)
+    assert set(counts.index.get_level_values("program")) == {"rego", "swarm"}
+    assert len(counts) == 8 + 3
+    assert set(counts["data_product_count"][counts["source_type"] == "ground"] > 0) == {True}
+    assert "image_nights=0" in result.output and "rendered_imagers=()" in result.output
+    assert not (tmp_path / "imagers").exists() and not (tmp_path / "rendered").exists()
+
+
+def test_demo_build_renders_one_night_into_the_configured_folders(tmp_path):
+    db = tmp_path / "d.duckdb"
+    result = CliRunner(env=_isolated_env(tmp_path)).invoke(
+        main,
+        ["demo", "build", "--db", str(db), "--days", "1", "--program", "themis-asi",
+         "--platform", "rankin inlet", "--image-nights", "1", "--no-progress"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    counts = _demo_counts(db)
+    assert list(counts.index) == [("themis-asi", "rankin inlet")]
+    assert "rendered_imagers=(('themis-asi', 'rank'),)" in result.output
+    # Settings' asi_dir / products_dir, not siblings of the --db file.
+    cdfs = sorted((tmp_path / "imagers").rglob("thg_l1_asf_rank_20211201*.cdf"))
+    assert len(cdfs) >= 10
+    movie = (
+        tmp_path / "rendered/movies/themis-asi/rank/2021/12/01/themis-asi_rank_20211201_movie.mp4"
+    )
+    assert movie.is_file()
+    assert int(counts["data_product_count"].iloc[0]) == 1 + len(
+        list((tmp_path / "rendered/keograms").rglob("*.png"))
+    )
+    assert not (tmp_path / "asi").exists() and not (tmp_path / "products").exists()
+
+
+def test_demo_build_rejects_more_image_nights_than_days(tmp_path):
+    result = CliRunner(env=_isolated_env(tmp_path)).invoke(
+        main,
+        ["demo", "build", "--db", str(tmp_path / "d.duckdb"), "--days", "1",
+         "--image-nights", "2", "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "Error: image_nights must be an integer from 0 to days (1), got 2" in result.output

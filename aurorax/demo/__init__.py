@@ -13,7 +13,17 @@ from ._build import (
     DemoSummary,
     build_demo,
     demo_programs,
-    keogram_url,
+)
+from ._images import (
+    DEMO_IMAGE_SITES,
+    REGO_CAMERA,
+    THEMIS_CAMERA,
+    CameraModel,
+    FrameRenderer,
+    camera_for_program,
+    dark_hours,
+    render_demo_images,
+    van_rhijn_factor,
 )
 from ._model import APA_LABELS, CLOUD_LABELS, EMISSIONS, FOV_RADIUS_KM, OATH_LABELS, AuroralModel
 from ._orbits import (
@@ -26,6 +36,13 @@ from ._orbits import (
     propagate,
     teme_to_ecef,
 )
+from ._products import (
+    KEOGRAM_WIDTH_PX,
+    keogram_image,
+    render_demo_products,
+    render_products,
+    write_keogram_png,
+)
 from ._schemas import (
     GROUND_EPHEMERIS_SCHEMA,
     KEOGRAM_SCHEMA,
@@ -34,6 +51,17 @@ from ._schemas import (
     TRACE_REGIONS,
 )
 from ._sites import SITES_COLUMNS, SitesFileError, load_sites, sites_csv_candidates
+from ._skymaps import (
+    REGO_LENS,
+    THEMIS_LENS,
+    FisheyeLens,
+    demo_skymap_path,
+    fisheye_azel,
+    lens_for_program,
+    make_demo_skymap,
+    write_demo_skymap,
+)
+from ._urls import keogram_url, movie_url, product_path
 from ._weather import WeatherModel
 
 __all__ = [
@@ -41,31 +69,55 @@ __all__ = [
     "APA_LABELS",
     "AuroralModel",
     "CLOUD_LABELS",
+    "CameraModel",
     "DARK_SUN_ELEVATION_DEG",
+    "DEMO_IMAGE_SITES",
     "DemoBuildError",
     "DemoSummary",
     "EMISSIONS",
     "FOV_RADIUS_KM",
+    "FisheyeLens",
+    "FrameRenderer",
     "GROUND_EPHEMERIS_SCHEMA",
     "KEOGRAM_SCHEMA",
+    "KEOGRAM_WIDTH_PX",
     "OATH_LABELS",
     "PropagationError",
+    "REGO_CAMERA",
+    "REGO_LENS",
     "SITES_COLUMNS",
     "SPACECRAFT",
     "SPACECRAFT_REGIONS",
     "SPACE_EPHEMERIS_SCHEMA",
     "SitesFileError",
     "SpacecraftElements",
+    "THEMIS_CAMERA",
+    "THEMIS_LENS",
     "TRACE_REGIONS",
     "WeatherModel",
     "build_demo",
+    "camera_for_program",
+    "dark_hours",
     "demo_programs",
+    "demo_skymap_path",
     "ecef_to_geodetic",
+    "fisheye_azel",
     "geodetic_to_ecef",
     "gmst_rad",
+    "keogram_image",
     "keogram_url",
+    "lens_for_program",
     "load_sites",
+    "make_demo_skymap",
+    "movie_url",
+    "product_path",
     "propagate",
+    "render_demo_images",
+    "render_demo_products",
+    "render_products",
     "sites_csv_candidates",
     "teme_to_ecef",
+    "van_rhijn_factor",
+    "write_demo_skymap",
+    "write_keogram_png",
 ]

@@ -16,11 +16,14 @@ from tqdm.auto import tqdm
 from aurorax import geo
 from aurorax.engine import Repository, StoreError
 
+from ._images import DEMO_IMAGE_SITES
 from ._model import AuroralModel
 from ._orbits import SPACECRAFT, SpacecraftElements, propagate
+from ._products import render_demo_products
 from ._regions import spacecraft_regions, trace_regions
 from ._schemas import DEMO_MARKER, ground_data_source, space_data_source
 from ._sites import load_sites
+from ._urls import keogram_url
 from ._weather import WeatherModel
 
 __all__ = [
@@ -28,9 +31,10 @@ __all__ = [
     "DemoBuildError",
     "build_demo",
     "demo_programs",
-    "keogram_url",
     "DARK_SUN_ELEVATION_DEG",
     "AACGM_FOOTPRINT_MAX_ALTITUDE_KM",
+    "IMAGE_CADENCE_S",
+    "IMAGE_BINNING",
 ]
 
 #: Imagers operate when the Sun is below this elevation (degrees): astronomical darkness begins at
@@ -40,6 +44,13 @@ DARK_SUN_ELEVATION_DEG = -12.0
 #: AACGM-v2 (valid up to 2000 km of *its* height, hence the margin; agrees with field-line tracing to
 #: < 10 km poleward of 50 deg latitude and is ~200x faster); higher positions are traced through IGRF.
 AACGM_FOOTPRINT_MAX_ALTITUDE_KM = 1800.0
+#: Frame cadence (s) of the images ``build_demo`` renders: 120 s frames fill the daily keogram's
+#: 2-minute columns exactly and keep a night of the five ``DEMO_IMAGE_SITES`` to under a minute
+#: (the real THEMIS cadence is 3 s; ``render_demo_images`` renders any cadence).
+IMAGE_CADENCE_S = 120.0
+#: Model evaluation block of the rendered THEMIS images (REGO uses twice it, the same ground
+#: resolution): the auroral model is evaluated once per 2 x 2 pixels, the noise stays per pixel.
+IMAGE_BINNING = 2
 _MAX_DAYS = 3660
 
 
@@ -67,7 +78,15 @@ class DemoSummary:
         Wall-clock build time (s).
     stage_seconds
         ``(stage, seconds)`` pairs: ``models`` (auroral/weather models, MLT), ``ground`` (imager
-        ephemeris and keogram records), ``space`` (spacecraft), ``optimize`` (table clustering).
+        ephemeris and keogram records), ``space`` (spacecraft), ``images`` (rendered images,
+        keograms and movies of the first ``image_nights`` nights), ``optimize`` (table clustering).
+    image_nights
+        UTC days whose images and products were rendered.
+    rendered_imagers
+        ``(program, site_uid)`` of the imagers rendered (``DEMO_IMAGE_SITES`` among the built
+        sources that operated on those days).
+    asi_dir, products_dir
+        Where the images and the product files went.
     """
 
     db_path: Path
@@ -79,6 +98,10 @@ class DemoSummary:
     data_product_records: int
     elapsed_s: float
     stage_seconds: tuple[tuple[str, float], ...]
+    image_nights: int = 0
+    rendered_imagers: tuple[tuple[str, str], ...] = ()
+    asi_dir: Path | None = None
+    products_dir: Path | None = None
 
 
 def demo_programs() -> dict[str, tuple[str, ...]]:
@@ -89,15 +112,6 @@ def demo_programs() -> dict[str, tuple[str, ...]]:
     for sc in SPACECRAFT:
         programs.setdefault(sc.program, []).append(sc.platform)
     return {k: tuple(v) for k, v in programs.items()}
-
-
-def keogram_url(program: str, site_uid: str, when: pd.Timestamp, hourly: bool) -> str:
-    """Server-relative URL of a demo keogram (daily, or hourly for the hour of ``when``)."""
-    stamp = when.strftime("%Y%m%d") + (when.strftime("_%H") if hourly else "")
-    return (
-        f"/products/keograms/{program}/{site_uid}/{when:%Y/%m/%d}/"
-        f"{program}_{site_uid}_{stamp}_keogram.png"
-    )
 
 
 def _span(start, days) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -202,6 +216,30 @@ def _keogram_frame(ident, program, site_uid, times: pd.DatetimeIndex) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def _movie_frame(records: pd.DataFrame, ident: int, daily: pd.DataFrame) -> pd.DataFrame:
+    """The movie records of rendered products, with the span of the day's daily keogram.
+
+    A daily movie shows the night's frames (every cadence of the operating minutes), so it covers
+    what the daily keogram covers: the record takes that record's ``start``, ``end`` and
+    ``operating_minutes`` rather than counting frames.
+    """
+    movies = records[records["data_product_type"] == "movie"]
+    by_day = daily.set_index(daily["start"].dt.floor("D"))
+    day = movies["start"].dt.floor("D")
+    keogram = by_day.loc[day]
+    return pd.DataFrame(
+        {
+            "data_source": ident,
+            "data_product_type": "movie",
+            "start": keogram["start"].to_numpy(),
+            "end": keogram["end"].to_numpy(),
+            "url": movies["url"].to_numpy(),
+            "metadata.movie_type": movies["metadata.movie_type"].to_numpy(),
+            "metadata.operating_minutes": keogram["metadata.operating_minutes"].to_numpy(),
+        }
+    )
+
+
 def _space_frame(ident, sc: SpacecraftElements, minutes, mlt0, model) -> pd.DataFrame:
     pos = propagate(sc, minutes)
     lat, lon, alt = (pos[c].to_numpy() for c in ("geo_lat", "geo_lon", "altitude_km"))
@@ -250,6 +288,11 @@ def build_demo(
     overwrite: bool = False,
     programs: Sequence[str] | str | None = None,
     platforms: Sequence[str] | str | None = None,
+    image_nights: int = 1,
+    asi_dir: str | Path | None = None,
+    products_dir: str | Path | None = None,
+    image_cadence_s: float = IMAGE_CADENCE_S,
+    image_binning: int = IMAGE_BINNING,
 ) -> DemoSummary:
     """Build the demo data repository (offline, deterministic in ``seed``).
 
@@ -272,6 +315,24 @@ def build_demo(
     programs, platforms
         Restrict the build to these programs (e.g. ``["themis-asi", "themis"]``) and/or platforms
         (e.g. ``["gillam", "themisa"]``); ``None`` = all. See :func:`demo_programs`.
+    image_nights
+        Render all-sky images, keograms and movies for the first ``image_nights`` UTC days of the
+        span (0 to ``days``; 0 = none) for the ``DEMO_IMAGE_SITES`` among the built sources.
+        Frames are rendered at the imager's operating minutes (every ``image_cadence_s``), so
+        every keogram record of those days names a PNG that exists; one daily movie record per
+        rendered imager-day is added (``movie_type`` ``daily``, same ``start``/``end``/
+        ``operating_minutes`` as the daily keogram). Existing image and product files are kept
+        (never replaced, so real data in ``asi_dir`` is safe; delete them to re-render).
+    asi_dir
+        Folder for the image files and skymaps (THEMIS-style layout). Default: ``asi`` beside
+        ``db_path`` (``<db dir>/asi``, which is the configured ``asi_dir`` when the config's
+        defaults are used; the CLI passes ``settings.asi_dir``).
+    products_dir
+        Folder for the keogram PNGs and movies, at the paths of their ``/products/...`` URLs.
+        Default: ``products`` beside ``db_path`` (``<db dir>/products``).
+    image_cadence_s, image_binning
+        Frame cadence (s) and model binning of the rendered images (see ``IMAGE_CADENCE_S``,
+        ``IMAGE_BINNING``); ``image_cadence_s`` must divide 3600.
 
     Returns
     -------
@@ -280,14 +341,34 @@ def build_demo(
     Raises
     ------
     DemoBuildError
-        Bad ``start``/``days``, unknown program or platform (the message lists the known ones), or
-        ``db_path`` exists and ``overwrite`` is false or it is not a demo repository.
+        Bad ``start``/``days``/``image_nights``/``image_cadence_s``, unknown program or platform
+        (the message lists the known ones), or ``db_path`` exists and ``overwrite`` is false or it
+        is not a demo repository.
     """
     t_begin = _time.perf_counter()
     start_ts, end_ts = _span(start, days)
     seed = int(seed)
     db_path = Path(db_path).expanduser()
     sites, spacecraft = _select(load_sites(), programs, platforms)
+    if (
+        isinstance(image_nights, bool)
+        or not isinstance(image_nights, int | np.integer)
+        or not 0 <= image_nights <= days
+    ):
+        raise DemoBuildError(
+            f"image_nights must be an integer from 0 to days ({days}), got {image_nights!r}"
+        )
+    if not (image_cadence_s > 0 and (3600.0 / image_cadence_s).is_integer()):
+        raise DemoBuildError(f"image_cadence_s must divide 3600 s, got {image_cadence_s!r}")
+    asi_dir = Path(asi_dir).expanduser() if asi_dir is not None else db_path.parent / "asi"
+    products_dir = (
+        Path(products_dir).expanduser() if products_dir is not None else db_path.parent / "products"
+    )
+    image_days = pd.date_range(start_ts, periods=int(image_nights), freq="D")
+    built = set(zip(sites["program"], sites["site_uid"], strict=True))
+    to_render = [key for key in DEMO_IMAGE_SITES if key in built]
+    if not len(image_days):
+        to_render = []
     if db_path.exists():
         if not overwrite:
             raise DemoBuildError(f"{db_path} already exists; pass overwrite=True to replace it")
@@ -303,7 +384,7 @@ def build_demo(
     # TREx at Lucky Lake share a site_uid but their cited coordinates differ by 11 km.)
     unique_sites = sites.drop_duplicates(["site_uid", "lat", "lon"])
     bar = tqdm(
-        total=2 + len(unique_sites) + len(spacecraft),
+        total=2 + len(unique_sites) + len(spacecraft) + len(to_render),
         desc="demo build",
         unit="step",
         disable=not progress,
@@ -326,6 +407,10 @@ def build_demo(
     t = stage("models", t)
 
     ephemeris = products = 0
+    # Operating minutes (within the image days) of the imagers to render: their frames.
+    operating: dict[tuple[str, str], pd.DatetimeIndex] = {}
+    daily_keograms: dict[tuple[str, str], pd.DataFrame] = {}
+    rendered: list[tuple[str, str]] = []
     try:
         with Repository(building) as repo:
             idents = {}
@@ -363,13 +448,20 @@ def build_demo(
                         key=f"{site['program']}/{uid}",
                         fov=fov[up].reset_index(drop=True),
                     )
-                    ident = idents[(site["program"], uid)]
+                    key = (site["program"], uid)
+                    ident = idents[key]
                     ephemeris += repo.ingest_ephemeris(
                         _ground_frame(ident, times, site, fp_day, labels)
                     )
-                    products += repo.ingest_data_products(
-                        _keogram_frame(ident, site["program"], uid, times)
-                    )
+                    keograms = _keogram_frame(ident, site["program"], uid, times)
+                    products += repo.ingest_data_products(keograms)
+                    if key in to_render:
+                        in_days = times[times.floor("D").isin(image_days)]
+                        if not in_days.empty:
+                            operating[key] = in_days
+                            daily_keograms[key] = keograms[
+                                keograms["metadata.keogram_type"] == "daily"
+                            ]
                 bar.update()
                 t = stage("ground", t)
 
@@ -379,6 +471,20 @@ def build_demo(
                 ephemeris += repo.ingest_ephemeris(_space_frame(ident, sc, minutes, mlt0, model))
                 bar.update()
                 t = stage("space", t)
+
+            for key in to_render:
+                bar.set_postfix_str(f"images {key[0]} {key[1]}")
+                if key in operating:
+                    records = render_demo_products(
+                        asi_dir, products_dir, model, image_days, sites=sites, imagers=[key],
+                        weather=weather, cadence_s=image_cadence_s, binning=image_binning,
+                        seed=seed, operating=operating,
+                    )  # fmt: skip
+                    movies = _movie_frame(records, idents[key], daily_keograms[key])
+                    products += repo.ingest_data_products(movies)
+                    rendered.append(key)
+                bar.update()
+                t = stage("images", t)
 
             bar.set_postfix_str("optimize")
             repo.optimize()
@@ -403,4 +509,8 @@ def build_demo(
         data_product_records=int(products),
         elapsed_s=_time.perf_counter() - t_begin,
         stage_seconds=tuple(stages.items()),
+        image_nights=len(image_days),
+        rendered_imagers=tuple(rendered),
+        asi_dir=asi_dir,
+        products_dir=products_dir,
     )

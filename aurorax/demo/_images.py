@@ -227,6 +227,17 @@ def dark_hours(site_lat: float, site_lon: float, day, max_sun_elevation_deg: flo
     return hours[sun < max_sun_elevation_deg]
 
 
+def _operating_frames(minutes, hour: pd.Timestamp, grid: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Frame times of ``grid`` (within one hour) at operating ``minutes``, plus the hour's first."""
+    minutes = pd.DatetimeIndex(minutes)
+    minutes = minutes.tz_localize("UTC") if minutes.tz is None else minutes.tz_convert("UTC")
+    here = minutes[(minutes >= hour) & (minutes < hour + pd.Timedelta(hours=1))]
+    if here.empty:
+        return here
+    keep = grid[grid.floor("min").isin(here)]
+    return keep.union(here[:1])
+
+
 def _core_program(program: str) -> str:
     return "themis" if lens_for_program(program).size_px == 256 else "rego"
 
@@ -243,6 +254,7 @@ def render_demo_images(
     seed: int = 2021,
     overwrite: bool = False,
     progress: bool = False,
+    operating=None,
 ) -> pd.DataFrame:
     """Render and write hourly image files (and skymaps) for demo imagers.
 
@@ -271,6 +283,12 @@ def render_demo_images(
         Re-render files that exist (default: keep them).
     progress
         Show a tqdm progress bar over files.
+    operating
+        Optional mapping ``(program, site_uid) -> DatetimeIndex`` of the minutes an imager
+        operated (as in the demo repository's ephemeris). For the imagers in it, only frames at
+        operating minutes are rendered: those on the ``cadence_s`` grid plus the first operating
+        minute of each hour (so every hour with operation has a frame, and its hourly keogram),
+        and hours without operation get no file. Other imagers render every frame of each hour.
 
     Returns
     -------
@@ -299,6 +317,10 @@ def render_demo_images(
         core = _core_program(site.program)
         path = image_path(core, site.site_uid, hour, asi_dir)
         times = hour + pd.to_timedelta(np.arange(0.0, 3600.0, cadence_s), "s")
+        if operating is not None and (site.program, site.site_uid) in operating:
+            times = _operating_frames(operating[(site.program, site.site_uid)], hour, times)
+            if times.empty:
+                continue
         if path.exists() and not overwrite:
             rows.append((site.program, site.site_uid, hour, path, len(times)))
             continue

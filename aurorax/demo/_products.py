@@ -1,10 +1,7 @@
 """Data product files of the demo imagers: keogram PNGs (daily, hourly) and fisheye movies (mp4).
 
-Files are written under ``settings.products_dir`` at the path of their server-relative URL, so the
-server maps ``/products/<rest>`` to ``<products_dir>/<rest>``::
-
-    /products/keograms/<program>/<site_uid>/<YYYY>/<MM>/<DD>/<program>_<site_uid>_<YYYYMMDD>[_<HH>]_keogram.png
-    /products/movies/<program>/<site_uid>/<YYYY>/<MM>/<DD>/<program>_<site_uid>_<YYYYMMDD>[_<HH>]_movie.mp4
+Files are written under ``settings.products_dir`` at the path of their server-relative URL (see
+``_urls``: the server maps ``/products/<rest>`` to ``<products_dir>/<rest>``).
 
 Keogram images follow the AuroraX keogram standard: full-bleed (no axes), 720 pixels wide spanning
 the whole UT day (daily, 2 min per column) or hour (hourly, 5 s per column), north at the top,
@@ -22,12 +19,10 @@ import pandas as pd
 
 from aurorax.asi import Imager, Keogram, animate_fisheye, make_keogram
 
-from ._build import keogram_url
+from ._urls import keogram_url, movie_url, product_path
 
 __all__ = [
     "KEOGRAM_WIDTH_PX",
-    "movie_url",
-    "product_path",
     "keogram_image",
     "write_keogram_png",
     "render_products",
@@ -36,29 +31,6 @@ __all__ = [
 
 KEOGRAM_WIDTH_PX = 720
 _COLOURS = {"themis-asi": "gray", "rego": "gist_heat"}
-
-
-def movie_url(program: str, site_uid: str, when: pd.Timestamp, hourly: bool = False) -> str:
-    """Server-relative URL of a demo movie (daily, or hourly for the hour of ``when``)."""
-    stamp = when.strftime("%Y%m%d") + (when.strftime("_%H") if hourly else "")
-    return (
-        f"/products/movies/{program}/{site_uid}/{when:%Y/%m/%d}/"
-        f"{program}_{site_uid}_{stamp}_movie.mp4"
-    )
-
-
-def product_path(products_dir, url: str) -> Path:
-    """Local file of a ``/products/...`` URL under ``products_dir``.
-
-    Raises
-    ------
-    ValueError
-        If ``url`` does not start with ``/products/`` or tries to leave the folder.
-    """
-    prefix = "/products/"
-    if not url.startswith(prefix) or ".." in url.split("/"):
-        raise ValueError(f"product url must start with {prefix!r} and stay inside it, got {url!r}")
-    return Path(products_dir) / url[len(prefix) :]
 
 
 def keogram_image(
@@ -163,7 +135,7 @@ def render_products(
     rows = []
     jobs = [(r.program, r.site_uid, pd.Timestamp(d)) for r in imagers.itertuples() for d in days]
     for program, site_uid, day in tqdm(jobs, disable=not progress, desc="demo products"):
-        day = (day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")).normalize()
+        day = _utc_day(day)
         core = "rego" if program == "rego" else "themis"
         try:
             imager = Imager(
@@ -197,7 +169,7 @@ def render_products(
                     path,
                     kind,
                     None,
-                    len(times),
+                    times.floor("min").nunique(),
                 )
             )
         if movies:
@@ -220,7 +192,7 @@ def render_products(
                     path,
                     None,
                     "daily",
-                    len(times),
+                    times.floor("min").nunique(),
                 )
             )
     columns = [
@@ -228,6 +200,11 @@ def render_products(
         "metadata.keogram_type", "metadata.movie_type", "metadata.operating_minutes",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _utc_day(day) -> pd.Timestamp:
+    day = pd.Timestamp(day)
+    return (day.tz_localize("UTC") if day.tzinfo is None else day.tz_convert("UTC")).normalize()
 
 
 def render_demo_products(
@@ -243,12 +220,14 @@ def render_demo_products(
     binning: int = 2,
     seed: int = 2021,
     progress: bool = False,
+    operating=None,
 ) -> pd.DataFrame:
     """Render the demo images of a few nights and their data products, in one call.
 
-    For each imager and UTC day: the dark hours at the site (Sun below -12 degrees), frames every
-    ``cadence_s`` seconds from the auroral model (``render_demo_images``), then the daily and
-    hourly keograms and the daily movie (:func:`render_products`). Existing files are kept.
+    For each imager and UTC day: the dark hours at the site (Sun below -12 degrees), or the hours
+    in which it operated if ``operating`` gives its minutes, frames every ``cadence_s`` seconds
+    from the auroral model (``render_demo_images``), then the daily and hourly keograms and the
+    daily movie (:func:`render_products`). Existing files are kept.
 
     Parameters
     ----------
@@ -269,6 +248,10 @@ def render_demo_products(
         exactly and keep a night of five imagers to about a minute and a half of rendering.
     progress
         Show progress bars.
+    operating
+        Optional mapping ``(program, site_uid) -> DatetimeIndex`` of operating minutes (see
+        ``render_demo_images``); ``build_demo`` passes the minutes of its ephemeris records so
+        that the rendered keograms are exactly the ones its keogram records name.
 
     Returns
     -------
@@ -288,11 +271,18 @@ def render_demo_products(
         chosen.append(match.iloc[0])
     table = pd.DataFrame(chosen).reset_index(drop=True)
     for row in table.itertuples(index=False):
-        hours = [h for d in days for h in dark_hours(row.lat, row.lon, d)]
+        key = (row.program, row.site_uid)
+        if operating is not None and key in operating:
+            minutes = pd.DatetimeIndex(operating[key])
+            minutes = minutes.tz_localize("UTC") if minutes.tz is None else minutes
+            wanted = {_utc_day(d) for d in days}
+            hours = [h for h in minutes.floor("h").unique() if h.normalize() in wanted]
+        else:
+            hours = [h for d in days for h in dark_hours(row.lat, row.lon, d)]
         render_demo_images(
             asi_dir, table[(table.program == row.program) & (table.site_uid == row.site_uid)],
             model, hours, cadence_s=cadence_s, binning=binning, weather=weather, seed=seed,
-            progress=progress,
+            progress=progress, operating=operating,
         )  # fmt: skip
     return render_products(
         asi_dir, products_dir, table[["program", "site_uid"]], days, progress=progress

@@ -111,9 +111,12 @@ SPACE_EPHEMERIS_SCHEMA: tuple[MetadataField, ...] = (
     MetadataField("state", "string", "Ephemeris state", ("definitive", "predictive")),
 )
 
+#: Data-product metadata of the demo imagers: keograms (``keogram_type``) and the movies of the
+#: rendered nights (``movie_type``); the name is kept from when keograms were the only product.
 KEOGRAM_SCHEMA: tuple[MetadataField, ...] = (
     MetadataField("keogram_type", "string", "Keogram kind", ("daily", "hourly")),
-    MetadataField("operating_minutes", "int", "Minutes of imaging the keogram covers"),
+    MetadataField("movie_type", "string", "Movie kind", ("daily",)),
+    MetadataField("operating_minutes", "int", "Minutes of imaging the product covers"),
 )
 
 

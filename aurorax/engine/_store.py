@@ -104,6 +104,9 @@ def open_store(path: str | Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise _open_error(name, read_only, exc) from exc
     try:
+        # DuckDB's own progress bar would print over ours (and into captured output) during
+        # long statements such as Repository.optimize().
+        con.execute("SET enable_progress_bar = false")
         _check_schema(con, name, read_only)
     except BaseException:
         con.close()

@@ -16,7 +16,7 @@ from aurorax.asi import (
     lla_to_footprint,
     write_themis_cdf,
 )
-from aurorax.demo._skymaps import THEMIS_LENS, make_demo_skymap
+from aurorax.demo import THEMIS_LENS, make_demo_skymap
 
 SITE = ("gill", 56.354, -94.616, 0.229)  # Gillam: lat, lon (deg), alt (km)
 EARTH_KM = 6371.2

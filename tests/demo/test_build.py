@@ -19,10 +19,11 @@ from aurorax.demo import (
     build_demo,
     demo_programs,
     load_sites,
+    product_path,
 )
 from aurorax.engine import Repository
 
-SMALL = {"days": 1, "platforms": ["gillam", "themisd"], "progress": False}
+SMALL = {"days": 1, "platforms": ["gillam", "themisd"], "progress": False, "image_nights": 0}
 
 
 def _tables(path):
@@ -35,7 +36,9 @@ def _tables(path):
 @pytest.fixture(scope="module")
 def one_day(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    summary = build_demo(path, start=date(2021, 12, 1), days=1, seed=2021, progress=False)
+    summary = build_demo(
+        path, start=date(2021, 12, 1), days=1, seed=2021, progress=False, image_nights=0
+    )
     return path, summary
 
 
@@ -243,10 +246,75 @@ def test_paper_example_query_finds_apa_conjunctions(tmp_path):
     from aurorax.engine import search_conjunctions
 
     path = tmp_path / "demo.duckdb"
-    build_demo(path, days=1, programs=["themis-asi", "themis"], progress=False)
+    build_demo(path, days=1, programs=["themis-asi", "themis"], progress=False, image_nights=0)
     with Repository(path, read_only=True) as repo:
         found = search_conjunctions(repo, PAPER_EXAMPLE).data
     assert len(found) >= 1
     assert found["max_distance_km"].max() <= 500.0
     assert set(found["space1"]) <= {"THEMIS-A", "THEMIS-D", "THEMIS-E"}
     assert found["ground1"].str.startswith("THEMIS-ASI ").all()
+
+
+def test_rendered_night_products_exist_where_their_records_point(tmp_path):
+    from aurorax.asi import Imager
+
+    db = tmp_path / "data" / "demo.duckdb"
+    # Coarse frames (10 min, model binned 8 x 8) keep the test fast; the build uses 120 s and 2.
+    summary = build_demo(
+        db, days=2, platforms=["gillam"], progress=False, image_nights=1,
+        image_cadence_s=600, image_binning=8,
+    )  # fmt: skip
+    # DEMO_IMAGE_SITES among the built sources; TREx GILL has no demo camera.
+    assert summary.rendered_imagers == (("themis-asi", "gill"), ("rego", "gill"))
+    assert summary.asi_dir == tmp_path / "data" / "asi"
+    products = tmp_path / "data" / "products"
+    assert summary.products_dir == products
+    with duckdb.connect(str(db), read_only=True) as con:
+        dp = con.sql(
+            'SELECT s.program, s.platform, d.data_product_type AS kind, d.url, d.start, d."end", '
+            "d.metadata->>'keogram_type' AS keogram_type, d.metadata->>'movie_type' AS movie_type, "
+            "CAST(d.metadata->>'operating_minutes' AS INT) AS minutes "
+            "FROM data_products d JOIN data_sources s ON s.identifier = d.data_source"
+        ).df()
+        epochs = con.sql(
+            "SELECT e.epoch FROM ephemeris e JOIN data_sources s ON s.identifier = e.data_source "
+            "WHERE s.program = 'themis-asi'"
+        ).df()["epoch"]
+    day1 = dp["start"] < pd.Timestamp("2021-12-02")
+    rendered = day1 & dp["program"].isin(["themis-asi", "rego"])
+    assert rendered.sum() > 10
+    # Every keogram and movie record of the rendered night names a file under products_dir ...
+    for url in dp.loc[rendered, "url"]:
+        assert product_path(products, url).is_file(), url
+    # ... and the rendered keograms are exactly the records' keograms (same URLs, no extra file).
+    keogram_files = {
+        "/products/" + p.relative_to(products).as_posix() for p in products.rglob("*.png")
+    }
+    assert keogram_files == set(dp.loc[rendered & (dp["kind"] == "keogram"), "url"])
+    # The other night and TREx keep their records, without files.
+    for url in dp.loc[~rendered, "url"]:
+        assert not product_path(products, url).exists(), url
+    movies = dp[dp["kind"] == "movie"].set_index("program")
+    assert sorted(movies.index) == ["rego", "themis-asi"]
+    assert set(movies["movie_type"]) == {"daily"}
+    assert movies.loc["themis-asi", "url"] == (
+        "/products/movies/themis-asi/gill/2021/12/01/themis-asi_gill_20211201_movie.mp4"
+    )
+    daily = dp[rendered & (dp["keogram_type"] == "daily")].set_index("program")
+    for column in ("start", "end", "minutes"):
+        assert (movies[column] == daily.loc[movies.index, column]).all()
+    # Frames exist only at minutes the imager operated (its ephemeris records), every hour has one.
+    imager = Imager("gill", "2021-12-01", "2021-12-02", asi_dir=summary.asi_dir)
+    frame_minutes = imager.times.floor("min").tz_convert(None)
+    assert frame_minutes.isin(pd.DatetimeIndex(epochs)).all()
+    hourly = dp[rendered & (dp["program"] == "themis-asi") & (dp["keogram_type"] == "hourly")]
+    assert set(imager.times.floor("h").tz_convert(None)) == set(hourly["start"].dt.floor("h"))
+
+
+def test_image_nights_must_fit_the_span(tmp_path):
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(tmp_path / "x.duckdb", days=2, image_nights=3, progress=False)
+    assert str(err.value) == "image_nights must be an integer from 0 to days (2), got 3"
+    with pytest.raises(DemoBuildError) as err:
+        build_demo(tmp_path / "x.duckdb", days=1, image_cadence_s=7, progress=False)
+    assert str(err.value) == "image_cadence_s must divide 3600 s, got 7"

@@ -7,20 +7,18 @@ import pandas as pd
 import pytest
 
 from aurorax.asi import Imager, azel_to_lla, lla_to_azel, load_skymap, read_skymap, write_skymap
-from aurorax.demo._images import (
+from aurorax.demo import (
+    REGO_LENS,
     THEMIS_CAMERA,
+    THEMIS_LENS,
+    AuroralModel,
     FrameRenderer,
     dark_hours,
-    render_demo_images,
-    van_rhijn_factor,
-)
-from aurorax.demo._model import AuroralModel
-from aurorax.demo._skymaps import (
-    REGO_LENS,
-    THEMIS_LENS,
     demo_skymap_path,
     fisheye_azel,
     make_demo_skymap,
+    render_demo_images,
+    van_rhijn_factor,
 )
 from aurorax.geo import geo_to_aacgm, magnetic_local_time
 
@@ -218,8 +216,7 @@ def test_products_are_written_where_their_urls_point(model, tmp_path):
     import imageio_ffmpeg
     import matplotlib.image
 
-    from aurorax.demo import keogram_url
-    from aurorax.demo._products import movie_url, product_path, render_products
+    from aurorax.demo import keogram_url, movie_url, product_path, render_products
 
     sites = pd.DataFrame(
         [("themis-asi", *GILL)], columns=["program", "site_uid", "lat", "lon", "alt_km"]

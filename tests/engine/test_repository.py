@@ -147,6 +147,26 @@ def test_optimize_keeps_rows_and_clusters(repo, gill, swarm):
     assert epochs.is_monotonic_increasing
 
 
+def test_duckdb_progress_bar_is_off_on_the_write_connection(tmp_path):
+    # optimize() runs statements on the write connection long enough for DuckDB to draw its own
+    # bar over tqdm's. DuckDB's Python client turns the bar on for a process's connections but
+    # off for cursors and under pytest, so look at the write connection from a fresh interpreter.
+    script = textwrap.dedent(
+        f"""
+        import duckdb
+        from aurorax.engine import Repository
+        query = "SELECT current_setting('enable_progress_bar')"
+        print(duckdb.connect().execute(query).fetchone()[0])
+        with Repository({str(tmp_path / "r.duckdb")!r}) as repo:
+            print(repo._con.execute(query).fetchone()[0])
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["True", "False"]
+
+
 def test_cursor_sees_committed_data(repo, gill):
     reader = repo.cursor()
     repo.ingest_ephemeris(ground_frame(gill.identifier, "2021-12-01T06:00", 5))
