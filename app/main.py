@@ -5,7 +5,7 @@ from __future__ import annotations
 import holoviews as hv
 import panel as pn
 
-from app.pages import availability, overview
+from app.pages import availability, conjunctions, explorer, keogramist, overview
 from aurorax.config import Settings
 
 __all__ = ["PAGES", "page_factories", "serve"]
@@ -13,6 +13,9 @@ __all__ = ["PAGES", "page_factories", "serve"]
 # URL slug, title, page factory (db_path -> Viewer). The order is the navigation order.
 PAGES = (
     ("overview", "Repository overview", overview.create_page),
+    ("conjunctions", "Conjunction search", conjunctions.create_page),
+    ("keogramist", "Keogramist", keogramist.create_page),
+    ("explorer", "Event Explorer", explorer.create_page),
     ("availability", "Data availability", availability.create_page),
 )
 

@@ -49,3 +49,324 @@ def availability(db_path: Path, start=None, end=None) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"no repository at {path}")
     return _availability(str(path), path.stat().st_mtime_ns, start, end)
+
+
+# -- conjunction search page ------------------------------------------------------------------
+__all__ += ["data_sources", "search_conjunctions", "member_tracks", "night_products"]
+
+
+def _existing(db_path) -> Path:
+    path = Path(db_path)
+    if not path.exists():
+        raise FileNotFoundError(f"no repository at {path}")
+    return path
+
+
+@pn.cache(max_items=16, policy="LRU")
+def _data_sources(db_path: str, mtime_ns: int) -> list:
+    with Repository(Path(db_path), read_only=True) as repo:
+        return repo.list_data_sources()
+
+
+def data_sources(db_path: Path) -> list:
+    """Every data source of the repository (``DataSource`` values, ordered by identifier)."""
+    path = _existing(db_path)
+    return _data_sources(str(path), path.stat().st_mtime_ns)
+
+
+@pn.cache(max_items=32, policy="LRU")
+def _search_conjunctions(db_path: str, mtime_ns: int, query_json: str):
+    import json
+
+    from aurorax.engine import search_conjunctions as _search
+
+    with Repository(Path(db_path), read_only=True) as repo:
+        return _search(repo, json.loads(query_json))
+
+
+def search_conjunctions(db_path: Path, query_json: str):
+    """``aurorax.engine.search_conjunctions`` on an AuroraX JSON body (a string, the cache key)."""
+    path = _existing(db_path)
+    return _search_conjunctions(str(path), path.stat().st_mtime_ns, query_json)
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _member_tracks(db_path, mtime_ns, start, end, members, location) -> pd.DataFrame:
+    from aurorax.engine import EphemerisQuery, search_ephemeris
+
+    frames = []
+    with Repository(Path(db_path), read_only=True) as repo:
+        for identifier, program, platform in members:
+            rows = search_ephemeris(
+                repo, EphemerisQuery(start, end, programs=[program], platforms=[platform])
+            )
+            rows = rows[rows["data_source"] == identifier]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "name": rows["display_name"],
+                        "epoch": rows["epoch"],
+                        "lat": rows[f"{location}_lat"],
+                        "lon": rows[f"{location}_lon"],
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=["name", "epoch", "lat", "lon"])
+    return pd.concat(frames, ignore_index=True).dropna(subset=["lat", "lon"])
+
+
+def member_tracks(db_path: Path, start, end, members, location: str) -> pd.DataFrame:
+    """Locations of data sources in ``[start, end)``: ``name, epoch, lat, lon`` (degrees).
+
+    ``members`` is a tuple of ``(identifier, program, platform)``; ``location`` one of
+    ``geo``, ``nbtrace``, ``sbtrace``.
+    """
+    path = _existing(db_path)
+    return _member_tracks(str(path), path.stat().st_mtime_ns, start, end, tuple(members), location)
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _night_products(db_path, mtime_ns, start, end, members) -> pd.DataFrame:
+    from aurorax.engine import DataProductQuery, search_data_products
+
+    frames = []
+    with Repository(Path(db_path), read_only=True) as repo:
+        for identifier, program, platform in members:
+            rows = search_data_products(
+                repo,
+                DataProductQuery(
+                    start,
+                    end,
+                    programs=[program],
+                    platforms=[platform],
+                    data_product_types=["keogram", "movie"],
+                ),
+            )
+            frames.append(rows[rows["data_source"] == identifier])
+    if not frames:
+        return pd.DataFrame(columns=["display_name", "data_product_type", "start", "url"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def night_products(db_path: Path, start, end, members) -> pd.DataFrame:
+    """Keogram and movie data products of ``members`` (``(identifier, program, platform)``)
+    lying in ``[start, end)`` (see ``search_data_products``)."""
+    path = _existing(db_path)
+    return _night_products(str(path), path.stat().st_mtime_ns, start, end, tuple(members))
+
+
+# -- keogramist page --------------------------------------------------------------------------
+__all__ += ["daily_keograms", "daily_movies", "keogram_of_day", "fisheye_at", "movie_fps"]
+
+
+@pn.cache(max_items=32, policy="LRU")
+def _daily_products(db_path, mtime_ns, start, end, programs, filter_json, kind) -> pd.DataFrame:
+    import json
+
+    from aurorax.engine import DataProductQuery, search_data_products
+
+    query = DataProductQuery(
+        start,
+        end,
+        programs=programs,
+        metadata_filter=json.loads(filter_json),
+        data_product_types=[kind],
+    )
+    with Repository(Path(db_path), read_only=True) as repo:
+        rows = search_data_products(repo, query)
+        uids = {s.identifier: s.metadata.get("site_uid") for s in repo.list_data_sources()}
+    daily = [(m or {}).get(f"{kind}_type") == "daily" for m in rows["metadata"]]
+    rows = rows.loc[pd.Series(daily, index=rows.index, dtype=bool)].copy()
+    rows["site_uid"] = rows["data_source"].map(uids)
+    return rows.reset_index(drop=True)
+
+
+def daily_keograms(db_path: Path, start, end, programs=(), filter_json: str = "{}") -> pd.DataFrame:
+    """Daily keogram records in ``[start, end)`` of ``programs`` (empty = all) matching a data
+    product metadata filter (AuroraX JSON, a string so it can be the cache key): the columns of
+    ``search_data_products`` plus ``site_uid`` (from the data source's metadata, or None)."""
+    path = _existing(db_path)
+    return _daily_products(
+        str(path), path.stat().st_mtime_ns, start, end, tuple(programs), filter_json, "keogram"
+    )
+
+
+def daily_movies(db_path: Path, start, end, programs=()) -> pd.DataFrame:
+    """Daily movie records (``metadata.movie_type`` daily) in ``[start, end)``, as
+    :func:`daily_keograms` gives the keograms."""
+    path = _existing(db_path)
+    return _daily_products(
+        str(path), path.stat().st_mtime_ns, start, end, tuple(programs), "{}", "movie"
+    )
+
+
+@pn.cache(max_items=128, policy="LRU")
+def _movie_fps(path: str, mtime_ns: int) -> float:
+    import imageio_ffmpeg
+
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(path)
+    return frames / seconds if seconds > 0 else float("nan")
+
+
+def movie_fps(path: Path) -> float:
+    """Frames per second of a movie file, measured (frame count / duration)."""
+    path = Path(path)
+    return _movie_fps(str(path), path.stat().st_mtime_ns)
+
+
+def _imager_program(program: str) -> str:
+    # Repository programs ("themis-asi", "rego") -> the reader family of aurorax.asi.
+    return "themis" if program.lower().startswith("themis") else program.lower()
+
+
+@pn.cache(max_items=128, policy="LRU")
+def _keogram_of_day(asi_dir: str, program: str, site_uid: str, start, end, stamp):
+    from aurorax.asi import Imager, make_keogram
+
+    imager = Imager(site_uid, start, end, program=program, asi_dir=Path(asi_dir), download=False)
+    return make_keogram(imager)
+
+
+def _files_stamp(asi_dir: Path, program: str, site_uid: str, start, end) -> tuple:
+    from aurorax.asi import find_image_files
+
+    files = find_image_files(program, site_uid, start, end, asi_dir, None, False)
+    return tuple((str(f), Path(f).stat().st_mtime_ns) for f in files)
+
+
+def keogram_of_day(asi_dir: Path, program: str, site_uid: str, start, end):
+    """The meridian keogram (``aurorax.asi.make_keogram``) of one imager from the image files
+    under ``asi_dir`` in ``[start, end)``; nothing is downloaded.
+
+    Raises
+    ------
+    aurorax.asi.AsiFileNotFoundError
+        No image file or frame in the range.
+    """
+    core = _imager_program(program)
+    stamp = _files_stamp(Path(asi_dir), core, site_uid, start, end)
+    return _keogram_of_day(str(asi_dir), core, site_uid, start, end, stamp)
+
+
+def fisheye_at(asi_dir: Path, program: str, site_uid: str, start, end, time):
+    """The frame nearest ``time`` (``Imager.fisheye``) of one imager's files in ``[start, end)``."""
+    from aurorax.asi import Imager
+
+    program = _imager_program(program)
+    imager = Imager(site_uid, start, end, program=program, asi_dir=Path(asi_dir), download=False)
+    return imager.fisheye(time)
+
+
+# -- event explorer page ----------------------------------------------------------------------
+__all__ += ["asi_mosaic_at", "imager_hours", "space_ephemeris"]
+
+
+def _ground_imagers(db_path: Path) -> tuple:
+    # (core program, site_uid, display name) of the repository's all-sky imagers.
+    rows = []
+    for source in data_sources(db_path):
+        uid = (source.metadata or {}).get("site_uid")
+        if source.source_type == "ground" and uid and source.program in ("themis-asi", "rego"):
+            rows.append((_imager_program(source.program), uid, source.display_name))
+    return tuple(sorted(set(rows)))
+
+
+def _hour_files(asi_dir: Path, imagers: tuple, hour) -> tuple:
+    from aurorax.asi import AsiError, find_image_files
+
+    found = []
+    for core, uid, name in imagers:
+        try:
+            end = hour + pd.Timedelta(hours=1)
+            files = find_image_files(core, uid, hour, end, asi_dir, "", False)
+        except AsiError:
+            continue
+        found += [(core, uid, name, str(f), Path(f).stat().st_mtime_ns) for f in files]
+    return tuple(found)
+
+
+def imager_hours(db_path: Path, asi_dir: Path, day) -> list:
+    """UTC hours (``pd.Timestamp``) of ``day`` with at least one image file under ``asi_dir``."""
+    imagers = _ground_imagers(db_path)
+    start = pd.Timestamp(day).tz_localize("UTC")
+    hours = pd.date_range(start, periods=24, freq="h")
+    return [h for h in hours if _hour_files(Path(asi_dir), imagers, h)]
+
+
+@pn.cache(max_items=8, policy="LRU")
+def _hour_mosaic(asi_dir: str, hour, files: tuple):
+    from aurorax.asi import Imager, Mosaic
+
+    imagers, names = [], []
+    for core, uid, name, path, _ in files:
+        imagers.append(
+            Imager(
+                uid,
+                hour,
+                hour + pd.Timedelta(hours=1),
+                program=core,
+                files=[path],
+                asi_dir=Path(asi_dir),
+                download=False,
+            )
+        )
+        names.append(name)
+    return Mosaic.from_imagers(imagers), tuple(names)
+
+
+def asi_mosaic_at(db_path: Path, asi_dir: Path, time):
+    """The all-sky images of the minute ``time`` regridded onto the 1024 x 512 global grid.
+
+    Each imager with a file for that hour contributes its frame nearest ``time`` if it lies within
+    half a cadence (at least 30 s); nothing is downloaded.
+
+    Returns
+    -------
+    grid : numpy.ndarray or None
+        ``(512, 1024)`` float32 (``Mosaic.regrid``), None when no imager has a file that hour.
+    names : tuple of str
+        Display names of the imagers that contributed a frame.
+    """
+    import numpy as np
+
+    from aurorax.asi import AsiError
+
+    time = pd.Timestamp(time)
+    hour = time.floor("h")
+    files = _hour_files(Path(asi_dir), _ground_imagers(db_path), hour)
+    if not files:
+        return None, ()
+    mosaic, names = _hour_mosaic(str(asi_dir), hour, files)
+    frames, seen = [], []
+    for imager, name in zip(mosaic.imagers, names, strict=True):
+        cadence = imager.cadence_s
+        max_offset = max(30.0, cadence / 2 if np.isfinite(cadence) else 30.0)
+        try:
+            frames.append(imager.frame_at(time, max_offset_s=max_offset)[1])
+            seen.append(name)
+        except AsiError:
+            frames.append(None)
+    if not seen:
+        return None, ()
+    return mosaic.regrid(frames), tuple(seen)
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _space_ephemeris(db_path: str, mtime_ns: int, start, end, programs: tuple) -> pd.DataFrame:
+    from aurorax.engine import EphemerisQuery, search_ephemeris
+
+    with Repository(Path(db_path), read_only=True) as repo:
+        return search_ephemeris(repo, EphemerisQuery(start, end, programs=list(programs)))
+
+
+def space_ephemeris(db_path: Path, start, end) -> pd.DataFrame:
+    """Ephemeris of the repository's spacecraft (non-ground sources) in ``[start, end)``
+    (``search_ephemeris`` columns); empty when the repository has no spacecraft."""
+    path = _existing(db_path)
+    programs = tuple(sorted({s.program for s in data_sources(path) if s.source_type != "ground"}))
+    if not programs:
+        return pd.DataFrame(columns=["display_name", "epoch", "geo_lat", "geo_lon"])
+    rows = _space_ephemeris(str(path), path.stat().st_mtime_ns, start, end, programs)
+    kinds = {s.identifier: s.source_type for s in data_sources(path)}
+    return rows[rows["data_source"].map(kinds) != "ground"].reset_index(drop=True)

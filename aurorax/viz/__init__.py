@@ -5,6 +5,21 @@ same plot displays in a notebook, in the dashboard, and exports to PNG or standa
 """
 
 from ._availability import plot_availability
+from ._conjunctions import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
+from ._globe import GLOBE_LAYERS, plot_globe, project_orthographic
+from ._keogramist import keogram_rows_image, plot_fisheye, plot_keogram_rows
 from ._repository import plot_record_counts
 
-__all__ = ["plot_availability", "plot_record_counts"]
+__all__ = [
+    "GLOBE_LAYERS",
+    "plot_globe",
+    "project_orthographic",
+    "keogram_rows_image",
+    "plot_fisheye",
+    "plot_keogram_rows",
+    "plot_availability",
+    "plot_record_counts",
+    "plot_conjunction_distance",
+    "plot_conjunction_map",
+    "field_of_view_circle",
+]

@@ -1,0 +1,232 @@
+"""Event Explorer: a rotatable globe with the all-sky images of a minute and the spacecraft."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from app import services
+from aurorax.viz import GLOBE_LAYERS, plot_globe
+
+__all__ = ["ExplorerState", "ExplorerPage", "create_page"]
+
+_LAYER_LABELS = {
+    "coastlines": "Coastlines",
+    "graticule": "Graticule",
+    "images": "ASI images",
+    "positions": "Spacecraft positions",
+    "footprints": "Footprints",
+    "tracks": "Footprint tracks",
+}
+
+
+class ExplorerState(param.Parameterized):
+    """Inputs, results and status of the Event Explorer (no widgets)."""
+
+    db_path = param.String(doc="Repository file being shown.")
+    asi_dir = param.String(doc="Folder of the all-sky image files (THEMIS-style layout).")
+    day = param.Date(default=None, allow_None=True, doc="UTC day shown.")
+    minute = param.Integer(default=0, bounds=(0, 1439), doc="Minute of the day shown (UTC).")
+    central_lat = param.Number(default=60.0, bounds=(-90, 90), doc="Latitude facing the viewer.")
+    central_lon = param.Number(
+        default=-100.0, bounds=(-180, 180), doc="Longitude facing the viewer."
+    )
+    layers = param.ListSelector(
+        default=list(GLOBE_LAYERS), objects=list(GLOBE_LAYERS), doc="Layers drawn."
+    )
+    track_minutes = param.Integer(
+        default=45, bounds=(1, 360), doc="Footprint tracks span this many minutes either side."
+    )
+    grid = param.Array(default=None, allow_None=True, doc="ASI mosaic on the global grid.")
+    imagers = param.List(default=[], doc="Imagers that contributed a frame.")
+    ephemeris = param.DataFrame(default=None, allow_None=True, doc="Spacecraft in the window.")
+    image_hours = param.List(default=[], doc="UTC hours of the day that have image files.")
+    status = param.String(default="", doc="Message for the user.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._hours_of = None  # the day image_hours belongs to
+
+    @property
+    def time(self) -> pd.Timestamp | None:
+        """The minute shown (UTC), or None before a day is chosen."""
+        if self.day is None:
+            return None
+        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
+        return pd.Timestamp(day).tz_localize("UTC") + pd.Timedelta(minutes=self.minute)
+
+    def load(self) -> None:
+        """Default to the first day of the repository and the first minute with images."""
+        try:
+            sources = services.repository_counts(Path(self.db_path))
+        except Exception as exc:  # shown on the page, never a stack trace
+            self.status = f"Cannot read the repository {self.db_path}: {exc}"
+            return
+        first = sources["first_epoch"].min()
+        if pd.isna(first):
+            self.status = "The repository has no ephemeris records yet."
+            return
+        day = first.date()
+        hours = services.imager_hours(Path(self.db_path), Path(self.asi_dir), day)
+        with param.parameterized.batch_call_watchers(self):
+            self.day = day
+            self.image_hours, self._hours_of = hours, day
+            if hours:
+                self.minute = hours[0].hour * 60 + 10
+        # The watchers of day and minute run refresh() as the batch ends.
+
+    @param.depends("day", "minute", "track_minutes", watch=True)
+    def refresh(self) -> None:
+        """Read the images of the minute and the spacecraft around it."""
+        time = self.time
+        if time is None:
+            return
+        if self._hours_of != self.day:
+            self.image_hours = services.imager_hours(
+                Path(self.db_path), Path(self.asi_dir), self.day
+            )
+            self._hours_of = self.day
+        messages = []
+        try:
+            grid, names = services.asi_mosaic_at(Path(self.db_path), Path(self.asi_dir), time)
+        except Exception as exc:
+            grid, names = None, ()
+            messages.append(f"Cannot read the all-sky images: {exc}")
+        else:
+            if grid is None:
+                hours = ", ".join(f"{h:%H}" for h in self.image_hours) or "none"
+                messages.append(
+                    f"No all-sky images at {time:%Y-%m-%d %H:%M} UTC "
+                    f"(hours of this day with images: {hours})."
+                )
+        window = pd.Timedelta(minutes=self.track_minutes)
+        try:
+            ephemeris = services.space_ephemeris(
+                Path(self.db_path), time - window, time + window + pd.Timedelta(minutes=1)
+            )
+        except Exception as exc:
+            ephemeris = None
+            messages.append(f"Cannot read the spacecraft ephemeris: {exc}")
+        else:
+            if ephemeris.empty:
+                messages.append(f"No spacecraft records around {time:%Y-%m-%d %H:%M} UTC.")
+        with param.parameterized.batch_call_watchers(self):
+            self.grid = grid
+            self.imagers = list(names)
+            self.ephemeris = ephemeris
+            self.status = " ".join(messages)
+
+    def step(self, minutes: int = 1) -> None:
+        """Move the shown minute by ``minutes`` within the day (the player's step)."""
+        self.minute = int(np.clip(self.minute + minutes, 0, 1439))
+
+    def globe(self):
+        """The globe of the current inputs (a HoloViews overlay)."""
+        time = self.time
+        title = "" if time is None else f"{time:%Y-%m-%d %H:%M} UTC"
+        if self.imagers:
+            title += f"  ASI: {', '.join(self.imagers)}"
+        return plot_globe(
+            central_lat=self.central_lat,
+            central_lon=self.central_lon,
+            grid_values=self.grid,
+            ephemeris=self.ephemeris,
+            time=time,
+            layers=self.layers,
+            title=title,
+            size_px=560,
+        )
+
+
+class ExplorerPage(pn.viewable.Viewer):
+    """Layout of the Event Explorer."""
+
+    def __init__(self, state: ExplorerState, **params):
+        super().__init__(**params)
+        self.state = state
+
+    def _globe(self, *_):
+        if self.state.day is None:
+            return pn.pane.Markdown("Nothing to show.")
+        return pn.pane.HoloViews(self.state.globe(), name="globe")
+
+    def __panel__(self):
+        s = self.state
+        if pn.state.location is not None:
+            # The minute and the view go into the URL, so an event view can be shared.
+            pn.state.location.sync(
+                s, {"minute": "minute", "central_lat": "lat", "central_lon": "lon"}
+            )
+        time_label = pn.bind(
+            lambda *_: f"**{s.time:%Y-%m-%d %H:%M} UTC**" if s.time is not None else "",
+            s.param.day,
+            s.param.minute,
+        )
+        controls = pn.Column(
+            pn.widgets.DatePicker.from_param(s.param.day, label="Day (UTC)"),
+            pn.widgets.IntSlider.from_param(s.param.minute, name="Minute of day (UTC)"),
+            pn.widgets.Player.from_param(
+                s.param.minute, name="Player", interval=1500, loop_policy="once", width=330
+            ),
+            pn.pane.Markdown(time_label),
+            pn.widgets.FloatSlider.from_param(
+                s.param.central_lon, name="Rotate: central longitude"
+            ),
+            pn.widgets.FloatSlider.from_param(s.param.central_lat, name="Tilt: central latitude"),
+            pn.widgets.IntSlider.from_param(s.param.track_minutes, name="Track ± minutes"),
+            pn.widgets.CheckBoxGroup.from_param(
+                s.param.layers, options={v: k for k, v in _LAYER_LABELS.items()}, name="Layers"
+            ),
+            width=360,
+        )
+        globe = pn.panel(
+            pn.bind(
+                self._globe,
+                s.param.grid,
+                s.param.ephemeris,
+                s.param.layers,
+                s.param.central_lat,
+                s.param.central_lon,
+            )
+        )
+        return pn.Column(
+            pn.pane.Markdown(
+                "## Event Explorer\nThe all-sky images of the chosen minute, regridded onto the "
+                "1024 x 512 global grid, with the spacecraft positions (triangles), their magnetic "
+                "footprints (circles) and footprint tracks, on an orthographic globe. Rotate it "
+                "with the central longitude and latitude sliders."
+            ),
+            pn.pane.Alert(
+                pn.bind(lambda t: t, s.param.status),
+                alert_type="warning",
+                visible=pn.bind(bool, s.param.status),
+            ),
+            pn.Row(controls, globe),
+            sizing_mode="stretch_width",
+        )
+
+
+def _default_asi_dir(db_path: Path) -> Path:
+    # build_demo puts the images beside the repository (<db dir>/asi); otherwise the configured one.
+    beside = Path(db_path).parent / "asi"
+    if beside.exists():
+        return beside
+    try:
+        from aurorax.config import load_settings
+
+        return load_settings().asi_dir
+    except Exception:
+        return beside
+
+
+def create_page(db_path: Path, asi_dir: Path | None = None) -> ExplorerPage:
+    """A fresh Event Explorer for one browser session."""
+    asi = Path(asi_dir) if asi_dir is not None else _default_asi_dir(db_path)
+    state = ExplorerState(db_path=str(db_path), asi_dir=str(asi))
+    state.load()
+    return ExplorerPage(state)

@@ -1,0 +1,126 @@
+"""Plots of one conjunction: the footprint tracks on a latitude-longitude map, the distance over time."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+
+from . import _backend  # noqa: F401
+
+__all__ = ["plot_conjunction_distance", "plot_conjunction_map", "field_of_view_circle"]
+
+# Same sphere as the search's distances (aurorax.geo: Earth radius + 110 km emission height).
+_SPHERE_KM = 6371.2 + 110.0
+_KDIMS = [hv.Dimension("lon", label="Longitude (deg)"), hv.Dimension("lat", label="Latitude (deg)")]
+
+
+def field_of_view_circle(
+    lat_deg: float, lon_deg: float, radius_km: float, n: int = 181
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes and longitudes (degrees) of the circle ``radius_km`` around a site.
+
+    The circle is drawn on the 6481.2 km sphere the conjunction search measures distances on,
+    so a footprint inside it is a footprint the field-of-view mode accepts. Longitudes are
+    unwrapped around the site's longitude (they may leave [-180, 180] near the antimeridian)
+    so the outline is one unbroken line.
+    """
+    phi1, lam1 = np.radians(lat_deg), np.radians(lon_deg)
+    delta = radius_km / _SPHERE_KM
+    bearing = np.linspace(0.0, 2.0 * np.pi, n)
+    phi2 = np.arcsin(np.sin(phi1) * np.cos(delta) + np.cos(phi1) * np.sin(delta) * np.cos(bearing))
+    lam2 = lam1 + np.arctan2(
+        np.sin(bearing) * np.sin(delta) * np.cos(phi1),
+        np.cos(delta) - np.sin(phi1) * np.sin(phi2),
+    )
+    return np.degrees(phi2), np.degrees(lam2)
+
+
+def plot_conjunction_distance(series: pd.DataFrame, max_distance_km: float | None = None):
+    """Distance over time of one conjunction.
+
+    Parameters
+    ----------
+    series
+        ``ConjunctionResult.distance_series(i)``: ``epoch`` (UTC), ``distance_km`` and one column
+        per pair of blocks (km).
+    max_distance_km
+        If given, a dashed horizontal line at the search's distance limit.
+
+    Returns
+    -------
+    holoviews.Overlay
+        One curve per pair of blocks (km against UTC time).
+    """
+    epoch = pd.to_datetime(series["epoch"]).dt.tz_convert(None)
+    pairs = [c for c in series.columns if c not in ("epoch", "distance_km")]
+    curves = [
+        hv.Curve((epoch, series[c]), "UTC", ("distance_km", "Distance (km)"), label=c).opts(
+            tools=["hover"]
+        )
+        for c in pairs
+    ]
+    if max_distance_km is not None:
+        curves.append(
+            hv.HLine(max_distance_km, label="limit").opts(color="grey", line_dash="dashed")
+        )
+    return hv.Overlay(curves).opts(
+        title="Distance between the conjunction's members",
+        responsive=True,
+        height=300,
+        legend_position="top_left",
+    )
+
+
+def plot_conjunction_map(
+    tracks: pd.DataFrame,
+    sites: pd.DataFrame | None = None,
+    field_of_view_km: float | None = None,
+):
+    """Footprint tracks (and imager sites with their fields of view) on a plain lat-lon plot.
+
+    No map tiles are used, so the plot works offline.
+
+    Parameters
+    ----------
+    tracks
+        One row per record: ``name`` (the member's display name), ``epoch``, ``lat``, ``lon``
+        (degrees, the conjunction type's location).
+    sites
+        Optional ``name, lat, lon`` of ground imagers (drawn as points).
+    field_of_view_km
+        If given, a circle of this radius (km on the 110 km shell) around every site.
+
+    Returns
+    -------
+    holoviews.Overlay
+    """
+    layers = []
+    for name, rows in tracks.groupby("name", sort=False):
+        rows = rows.sort_values("epoch")
+        layers.append(
+            hv.Path([rows[["lon", "lat"]].to_numpy()], _KDIMS, label=name).opts(line_width=3)
+        )
+        layers.append(
+            hv.Points(
+                rows.iloc[[0]][["lon", "lat"]].to_numpy(),
+                _KDIMS,
+            ).opts(marker="circle", size=8)
+        )
+    if sites is not None and len(sites):
+        if field_of_view_km:
+            for _, site in sites.iterrows():
+                lat, lon = field_of_view_circle(site["lat"], site["lon"], field_of_view_km)
+                layers.append(
+                    hv.Path([np.column_stack([lon, lat])], _KDIMS)
+                    .relabel(f"{site['name']} field of view")
+                    .opts(color="grey", line_dash="dotted")
+                )
+        layers.append(
+            hv.Points(sites[["lon", "lat", "name"]], _KDIMS, ["name"], label="imager sites").opts(
+                color="black", marker="triangle", size=12, tools=["hover"]
+            )
+        )
+    return hv.Overlay(layers).opts(
+        title="Footprint tracks", responsive=True, height=420, legend_position="top_left"
+    )

@@ -1,0 +1,346 @@
+"""The Event Explorer globe: an orthographic view drawn in projected metres with plain HoloViews.
+
+The globe is projected by hand (numpy) rather than through GeoViews: GeoViews 1.15.1 with cartopy
+0.26 fails in ``geoviews.util.project_extents`` (``KeyError: 'lon_0'``) for an orthographic
+projection. Projecting the coastlines, the gridded images and the spacecraft ourselves keeps the
+globe offline (GSHHS coastlines from Debian's ``python-cartopy-data``) and lets the dashboard
+"rotate" it by re-projecting about a new centre.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+
+from aurorax.asi import GlobalGrid
+
+from . import _backend  # noqa: F401
+
+__all__ = [
+    "EARTH_RADIUS_M",
+    "GLOBE_LAYERS",
+    "coastline_lonlat",
+    "globe_coastlines",
+    "globe_graticule",
+    "globe_image",
+    "globe_spacecraft",
+    "plot_globe",
+    "project_orthographic",
+]
+
+EARTH_RADIUS_M = 6_371_000.0
+GLOBE_LAYERS = ("coastlines", "graticule", "images", "positions", "footprints", "tracks")
+TRACK_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+# Dark sky to green (557.7 nm) to white: faint aurora stays visible on the light ocean.
+AURORA_CMAP = ("#000000", "#0b3d2e", "#138a4a", "#3ddc84", "#d9ffe6")
+CARTOPY_DATA_DIR = Path("/usr/share/cartopy/data")
+
+
+def project_orthographic(lat, lon, central_lat: float, central_lon: float):
+    """Orthographic projection of geographic points (degrees) seen from above ``central_lat/lon``.
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Projected coordinates, metres on a sphere of radius ``EARTH_RADIUS_M`` (x east, y north
+        at the centre).
+    visible : numpy.ndarray of bool
+        True on the near hemisphere (the side facing the viewer).
+    """
+    phi = np.radians(np.asarray(lat, dtype=float))
+    dlam = np.radians(np.asarray(lon, dtype=float) - central_lon)
+    phi0 = np.radians(central_lat)
+    cos_phi = np.cos(phi)
+    x = EARTH_RADIUS_M * cos_phi * np.sin(dlam)
+    y = EARTH_RADIUS_M * (np.cos(phi0) * np.sin(phi) - np.sin(phi0) * cos_phi * np.cos(dlam))
+    cos_c = np.sin(phi0) * np.sin(phi) + np.cos(phi0) * cos_phi * np.cos(dlam)
+    return x, y, cos_c >= 0
+
+
+def _inverse_orthographic(x, y, central_lat: float, central_lon: float):
+    rho = np.hypot(x, y)
+    inside = rho <= EARTH_RADIUS_M
+    c = np.arcsin(np.clip(rho / EARTH_RADIUS_M, 0, 1))
+    phi0 = np.radians(central_lat)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(rho > 0, y * np.sin(c) * np.cos(phi0) / np.where(rho > 0, rho, 1), 0)
+    lat = np.degrees(np.arcsin(np.clip(np.cos(c) * np.sin(phi0) + ratio, -1, 1)))
+    lon = central_lon + np.degrees(
+        np.arctan2(x * np.sin(c), rho * np.cos(c) * np.cos(phi0) - y * np.sin(c) * np.sin(phi0))
+    )
+    lon = (lon + 180.0) % 360.0 - 180.0
+    return np.where(inside, lat, np.nan), np.where(inside, lon, np.nan)
+
+
+@functools.lru_cache(maxsize=4)
+def coastline_lonlat(scale: str = "c") -> tuple[np.ndarray, ...]:
+    """GSHHS level-1 coastlines as a tuple of ``(n, 2)`` arrays of ``(lon, lat)`` degrees.
+
+    The shapefiles come from cartopy's data directory; Debian's ``python-cartopy-data`` installs
+    them under ``/usr/share/cartopy/data``, so nothing is downloaded.
+    """
+    import cartopy
+    import shapefile  # pyshp: reading the rings directly avoids its GeoJSON conversion warnings
+
+    relative = Path("shapefiles", "gshhs", scale, f"GSHHS_{scale}_L1.shp")
+    folders = [cartopy.config.get(k) for k in ("pre_existing_data_dir", "data_dir")]
+    candidates = [Path(f) / relative for f in [*folders, CARTOPY_DATA_DIR] if f]
+    path = next((p for p in candidates if p.exists()), None)
+    if path is None:
+        # Never download: the dashboard must work offline.
+        raise FileNotFoundError(
+            f"GSHHS coastlines not found (looked for {', '.join(map(str, candidates))}); "
+            "install Debian's python-cartopy-data"
+        )
+    rings = []
+    with shapefile.Reader(str(path)) as reader:
+        for shape in reader.iterShapes():
+            points = np.asarray(shape.points, dtype=float)
+            bounds = [*shape.parts, len(points)]
+            rings += [points[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return tuple(rings)
+
+
+def _near_side(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0) -> np.ndarray:
+    """One polyline projected, as ``(n, 2)`` metres with NaN rows where it leaves the near side.
+
+    A jump longer than ``max_jump_m`` between consecutive points (a track crossing the far side
+    between two samples) is broken too. HoloViews/Bokeh draw NaN-separated pieces as one path.
+    """
+    x, y, visible = project_orthographic(lat, lon, central_lat, central_lon)
+    xy = np.column_stack([x, y])
+    xy[~visible] = np.nan
+    if len(xy) > 1:
+        jump = np.flatnonzero(np.hypot(np.diff(x), np.diff(y)) > max_jump_m) + 1
+        xy = np.insert(xy, jump, np.nan, axis=0)
+    return xy
+
+
+def _join(pieces: Sequence[np.ndarray]) -> np.ndarray:
+    """Concatenate polylines with a NaN row between them."""
+    pieces = [p for p in pieces if np.isfinite(p).any()]
+    if not pieces:
+        return np.empty((0, 2))
+    gap = np.full((1, 2), np.nan)
+    return np.concatenate([part for p in pieces for part in (p, gap)][:-1])
+
+
+def _near_side_paths(rings, central_lat, central_lon) -> np.ndarray:
+    return _join([_near_side(r[:, 1], r[:, 0], central_lat, central_lon) for r in rings])
+
+
+def _limb() -> np.ndarray:
+    t = np.linspace(0, 2 * np.pi, 361)
+    return np.column_stack([EARTH_RADIUS_M * np.cos(t), EARTH_RADIUS_M * np.sin(t)])
+
+
+def globe_coastlines(central_lat: float, central_lon: float, scale: str = "c") -> hv.Path:
+    """GSHHS coastlines on the near hemisphere plus the globe's outline, in projected metres."""
+    paths = _join([_limb(), _near_side_paths(coastline_lonlat(scale), central_lat, central_lon)])
+    return hv.Path([paths], kdims=["x", "y"], group="Coastlines").opts(
+        color="#444444", line_width=1
+    )
+
+
+def globe_graticule(central_lat: float, central_lon: float, step_deg: float = 30.0) -> hv.Path:
+    """Meridians every ``step_deg`` and parallels every ``step_deg / 2`` on the near side."""
+    rings = []
+    lats = np.linspace(-90, 90, 181)
+    for lon in np.arange(-180, 180, step_deg):
+        rings.append(np.column_stack([np.full_like(lats, lon), lats]))
+    lons = np.linspace(-180, 180, 361)
+    for lat in np.arange(-90 + step_deg / 2, 90, step_deg / 2):
+        rings.append(np.column_stack([lons, np.full_like(lons, lat)]))
+    paths = _near_side_paths(rings, central_lat, central_lon)
+    return hv.Path([paths], kdims=["x", "y"], group="Graticule").opts(
+        color="#9aa5b1", line_width=0.5, line_dash="dotted"
+    )
+
+
+def globe_image(
+    values: np.ndarray,
+    central_lat: float,
+    central_lon: float,
+    grid: GlobalGrid | None = None,
+    size_px: int = 600,
+    clim: tuple[float, float] | None = None,
+) -> hv.Image:
+    """A global-grid array drawn on the globe (nearest cell per screen pixel).
+
+    Parameters
+    ----------
+    values
+        ``(n_lat, n_lon)`` float array on ``grid`` (row 0 southernmost; NaN = nothing seen), e.g.
+        ``Mosaic.regrid(...)`` output.
+    central_lat, central_lon
+        Centre of the view, degrees.
+    size_px
+        Raster size across the globe's diameter; each screen pixel takes the grid cell under it.
+    clim
+        Colour limits; default the 1st and 99th percentiles of the finite values.
+
+    Returns
+    -------
+    holoviews.Image
+        Bounds ``(-R, -R, R, R)`` in metres; NaN (transparent) off the globe and where the grid
+        has no data.
+    """
+    grid = grid or GlobalGrid()
+    values = np.asarray(values, dtype=np.float32)
+    if values.shape != grid.shape:
+        raise ValueError(f"values have shape {values.shape}, the grid is {grid.shape}")
+    edges = np.linspace(-EARTH_RADIUS_M, EARTH_RADIUS_M, size_px + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    x, y = np.meshgrid(centres, centres[::-1])  # image row 0 = top (north side of the view)
+    lat, lon = _inverse_orthographic(x, y, central_lat, central_lon)
+    out = np.full(x.shape, np.nan, dtype=np.float32)
+    on = np.isfinite(lat)
+    j = np.clip(((lat[on] + 90.0) / 180.0 * grid.n_lat).astype(int), 0, grid.n_lat - 1)
+    i = np.clip(((lon[on] + 180.0) / 360.0 * grid.n_lon).astype(int), 0, grid.n_lon - 1)
+    out[on] = values[j, i]
+    finite = values[np.isfinite(values)]
+    if clim is None:
+        clim = (
+            tuple(float(v) for v in np.percentile(finite, [1, 99])) if finite.size else (0.0, 1.0)
+        )
+    bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
+    return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
+        cmap=list(AURORA_CMAP), clim=clim, clipping_colors={"NaN": (0, 0, 0, 0)}, colorbar=False
+    )
+
+
+def globe_spacecraft(
+    ephemeris: pd.DataFrame,
+    time,
+    central_lat: float,
+    central_lon: float,
+    layers: Sequence[str] = ("positions", "footprints", "tracks"),
+) -> hv.Overlay:
+    """Spacecraft positions, magnetic footprints and footprint tracks on the globe.
+
+    Parameters
+    ----------
+    ephemeris
+        ``search_ephemeris`` rows of space data sources (``display_name, epoch, geo_lat, geo_lon,
+        nbtrace_lat, nbtrace_lon, sbtrace_lat, sbtrace_lon``) over the track window.
+    time
+        The minute shown: positions and footprints are the records at the epoch nearest it.
+    layers
+        Any of ``"positions"`` (sub-spacecraft points), ``"footprints"`` (north and south B-trace
+        points) and ``"tracks"`` (north and south footprint tracks over the whole window).
+    """
+    time = pd.Timestamp(time)
+    time = time.tz_localize("UTC") if time.tzinfo is None else time.tz_convert("UTC")
+    elements = []
+    points = {"positions": [], "footprints": []}
+    tracks = []
+    for name, rows in ephemeris.groupby("display_name", sort=True):
+        rows = rows.sort_values("epoch")
+        now = rows.iloc[[int(np.argmin(np.abs((rows["epoch"] - time).dt.total_seconds())))]]
+        for key, pairs in (
+            ("positions", [("geo_lat", "geo_lon")]),
+            ("footprints", [("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")]),
+        ):
+            for lat_col, lon_col in pairs:
+                x, y, vis = project_orthographic(
+                    now[lat_col].to_numpy(), now[lon_col].to_numpy(), central_lat, central_lon
+                )
+                ok = vis & np.isfinite(x)
+                points[key] += [
+                    (float(a), float(b), name) for a, b in zip(x[ok], y[ok], strict=True)
+                ]
+        pieces = []
+        for lat_col, lon_col in (("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")):
+            valid = rows[[lat_col, lon_col]].dropna()
+            pieces.append(
+                _near_side(
+                    valid[lat_col].to_numpy(), valid[lon_col].to_numpy(), central_lat, central_lon
+                )
+            )
+        tracks.append((name, _join(pieces)))
+    if "tracks" in layers:
+        for k, (name, xy) in enumerate(tracks):
+            elements.append(
+                hv.Path([xy], kdims=["x", "y"], group="Tracks", label=name).opts(
+                    color=TRACK_COLOURS[k % len(TRACK_COLOURS)], line_width=2, alpha=0.8
+                )
+            )
+    styles = {
+        "positions": {"marker": "triangle", "size": 11, "color": "#d62728"},
+        "footprints": {"marker": "circle", "size": 9, "color": "#ff7f0e"},
+    }
+    for key in ("positions", "footprints"):
+        if key in layers:
+            frame = pd.DataFrame(points[key], columns=["x", "y", "spacecraft"])
+            elements.append(
+                hv.Points(frame, kdims=["x", "y"], vdims=["spacecraft"], group=key.title()).opts(
+                    tools=["hover"], line_color="black", **styles[key]
+                )
+            )
+    return hv.Overlay(elements)
+
+
+def plot_globe(
+    central_lat: float = 60.0,
+    central_lon: float = -100.0,
+    grid_values: np.ndarray | None = None,
+    ephemeris: pd.DataFrame | None = None,
+    time=None,
+    layers: Sequence[str] = GLOBE_LAYERS,
+    title: str = "",
+    size_px: int = 600,
+) -> hv.Overlay:
+    """The Event Explorer globe: an orthographic view with the chosen layers.
+
+    Parameters
+    ----------
+    central_lat, central_lon
+        Point of the Earth facing the viewer, degrees (rotate the globe by changing them).
+    grid_values
+        ASI mosaic on the ``GlobalGrid`` (``Mosaic.regrid`` output), drawn when ``"images"`` is
+        in ``layers``.
+    ephemeris, time
+        Space sources' ephemeris over the track window and the minute shown
+        (see :func:`globe_spacecraft`).
+    layers
+        Subset of ``GLOBE_LAYERS``.
+
+    Returns
+    -------
+    holoviews.Overlay
+        In projected metres; the globe's outline is always drawn.
+    """
+    unknown = sorted(set(layers) - set(GLOBE_LAYERS))
+    if unknown:
+        raise ValueError(f"unknown layer(s) {unknown}; choose from {list(GLOBE_LAYERS)}")
+    ocean = hv.Polygons([{"x": _limb()[:, 0], "y": _limb()[:, 1]}], group="Ocean").opts(
+        color="#f4f8fb", line_alpha=0
+    )
+    elements = [ocean]
+    if "graticule" in layers:
+        elements.append(globe_graticule(central_lat, central_lon))
+    if "images" in layers and grid_values is not None:
+        elements.append(globe_image(grid_values, central_lat, central_lon, size_px=size_px))
+    if "coastlines" in layers:
+        elements.append(globe_coastlines(central_lat, central_lon))
+    else:
+        elements.append(hv.Path([_limb()], group="Coastlines").opts(color="#444444"))
+    if ephemeris is not None and time is not None and len(ephemeris):
+        elements += list(globe_spacecraft(ephemeris, time, central_lat, central_lon, layers))
+    r = EARTH_RADIUS_M * 1.02
+    return hv.Overlay(elements).opts(
+        title=title,
+        xlim=(-r, r),
+        ylim=(-r, r),
+        frame_width=size_px,
+        frame_height=size_px,
+        xaxis=None,
+        yaxis=None,
+        show_grid=False,
+        toolbar="above",
+    )

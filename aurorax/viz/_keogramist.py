@@ -1,0 +1,172 @@
+"""Many keograms on one shared 0-24 UT axis (one row per site and day), and fisheye frames."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+
+from . import _backend  # noqa: F401
+
+__all__ = ["keogram_rows_image", "plot_keogram_rows", "plot_fisheye", "KEOGRAM_ROW_PX"]
+
+#: Height of each keogram row in the stacked image (keogram rows are resampled to it).
+KEOGRAM_ROW_PX = 48
+_MINUTES = 1440
+
+
+def _row(keogram, day: pd.Timestamp, row_px: int) -> np.ndarray:
+    """One keogram on a (row_px, 1440) minute grid of the UTC day, scaled 0-1, NaN without frames."""
+    out = np.full((row_px, _MINUTES), np.nan)
+    if keogram is None or len(keogram.times) == 0:
+        return out
+    minutes = (keogram.times - day).total_seconds().to_numpy() / 60.0
+    inside = (minutes >= 0) & (minutes < _MINUTES)
+    minutes, values = minutes[inside], np.asarray(keogram.values, dtype=float)[inside]
+    if len(minutes) == 0:
+        return out
+    # Each minute column takes the nearest frame, if that frame is closer than half the typical
+    # frame spacing (at least half a minute): coarse cadences fill their gaps, real gaps stay empty.
+    spacing = float(np.median(np.diff(minutes))) if len(minutes) > 1 else 1.0
+    reach = max(spacing / 2.0, 0.5) + 1e-9
+    centres = np.arange(_MINUTES) + 0.5
+    after = np.searchsorted(minutes, centres)
+    left = np.clip(after - 1, 0, len(minutes) - 1)
+    right = np.clip(after, 0, len(minutes) - 1)
+    nearest = np.where(
+        np.abs(minutes[left] - centres) <= np.abs(minutes[right] - centres), left, right
+    )
+    near = np.abs(minutes[nearest] - centres) <= reach
+    # Keogram rows are north first (row 0 = north edge), which is the top of the drawn row.
+    rows = np.linspace(0, values.shape[1] - 1, row_px).round().astype(int)
+    columns = values[nearest][:, rows].T
+    lo, hi = np.nanpercentile(values, [1.0, 99.5])
+    # Square-root stretch: the diffuse glow and faint arcs stay visible beside bright breakups.
+    scaled = np.sqrt(np.clip((columns - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0))
+    out[:, near] = scaled[:, near]
+    return out
+
+
+def keogram_rows_image(
+    keograms: Sequence, days: Sequence, labels: Sequence[str], row_px: int = KEOGRAM_ROW_PX
+) -> hv.Image:
+    """Stack keograms into one image: x = UT hours 0-24, one band of ``row_px`` per keogram.
+
+    Parameters
+    ----------
+    keograms
+        :class:`aurorax.asi.Keogram` values, or ``None`` for a row without image data (drawn empty).
+    days
+        The UTC day of each row (its 0 UT is x = 0).
+    labels
+        Row names, top row first (e.g. ``"gill 2021-12-01"``).
+    row_px
+        Height of each band; each keogram is resampled to it (north at the top of its band).
+
+    Returns
+    -------
+    holoviews.Image
+        ``y`` runs from 0 (bottom) to ``len(keograms)`` (top): row ``i`` (top first) fills
+        ``[n - i - 1, n - i]``. Values are each keogram's counts scaled 0-1 between its own
+        1st and 99.5th percentiles, square-root stretched; NaN where there is no frame within
+        half a frame spacing (at least half a minute) of the minute.
+    """
+    if not (len(keograms) == len(days) == len(labels)):
+        raise ValueError("keograms, days and labels must have the same length")
+    n = len(keograms)
+    if n == 0:
+        data = np.full((1, _MINUTES), np.nan)
+        return hv.Image(data, kdims=["UT", "row"], bounds=(0, 0, 24, 1), vdims=["intensity"])
+    blocks = [
+        _row(k, pd.Timestamp(d).tz_localize("UTC") if pd.Timestamp(d).tz is None else d, row_px)
+        for k, d in zip(keograms, days, strict=True)
+    ]
+    image = hv.Image(
+        np.vstack(blocks), kdims=["UT", "row"], vdims=["intensity"], bounds=(0, 0, 24, n)
+    )
+    return image.relabel(f"{n} keogram rows")
+
+
+def plot_keogram_rows(
+    keograms: Sequence,
+    days: Sequence,
+    labels: Sequence[str],
+    notes: Sequence[str] | None = None,
+    row_px: int = KEOGRAM_ROW_PX,
+    width: int = 1100,
+):
+    """Keograms of many sites and days, datashader-rasterised, on a shared 0-24 UT axis.
+
+    Parameters
+    ----------
+    keograms, days, labels, row_px
+        As for :func:`keogram_rows_image`.
+    notes
+        Optional text per row drawn across its band (e.g. ``"no image files"``); empty = none.
+    width
+        Plot width in screen pixels; the height grows with the number of rows.
+
+    Returns
+    -------
+    holoviews.DynamicMap
+        The rasterised image (``holoviews.operation.datashader.rasterize``, so fifty rows stay
+        fast), with the row labels as y ticks and the notes as text.
+    """
+    from holoviews.operation.datashader import rasterize
+
+    image = keogram_rows_image(keograms, days, labels, row_px)
+    n = max(len(labels), 1)
+    ticks = [(n - i - 0.5, label) for i, label in enumerate(labels)]
+    raster = rasterize(image, precompute=True).opts(
+        cmap="gray",
+        clim=(0.0, 1.0),
+        colorbar=False,
+        width=width,
+        height=min(80 + 56 * n, 4000),
+        xlim=(0, 24),
+        ylim=(0, n),
+        xticks=list(range(0, 25, 2)),
+        yticks=ticks,
+        xlabel="UT (hours)",
+        ylabel="",
+        tools=["hover", "tap"],
+        default_tools=["pan", "wheel_zoom", "box_zoom", "reset", "save"],
+        title="Click a keogram to see the fisheye frame at that time",
+    )
+    texts = [
+        hv.Text(12, n - i - 0.5, note).opts(color="#b03030", text_font_size="11pt")
+        for i, note in enumerate(notes or [])
+        if note
+    ]
+    # ``raster`` is a DynamicMap, so is the overlay: one stream source (e.g. a Tap) for it all.
+    return raster * hv.Overlay(texts) if texts else raster
+
+
+def plot_fisheye(fisheye, title: str = "", size: int = 420) -> hv.Image:
+    """One fisheye frame as the camera saw it (north up, east right), grey scale.
+
+    Parameters
+    ----------
+    fisheye
+        An :class:`aurorax.asi.Fisheye` (``Imager.fisheye(time)``).
+    title
+        Plot title (default: the frame time).
+    size
+        Width and height in screen pixels.
+    """
+    ny, nx = fisheye.image.shape
+    data = np.asarray(fisheye.image, dtype=float).copy()
+    data[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
+    image = hv.Image(data, kdims=["x", "y"], vdims=["counts"], bounds=(0, 0, nx, ny))
+    return image.opts(
+        cmap="gray",
+        clim=(float(fisheye.vmin), float(fisheye.vmax)),
+        width=size,
+        height=size,
+        xaxis=None,
+        yaxis=None,
+        title=title or f"{fisheye.time:%Y-%m-%d %H:%M:%S} UT",
+        toolbar=None,
+    )

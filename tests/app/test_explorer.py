@@ -1,0 +1,179 @@
+"""The Event Explorer's logic without a browser: globe geometry, images, spacecraft, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.pages.explorer import ExplorerState, create_page
+from aurorax.asi import GlobalGrid
+from aurorax.viz import plot_globe, project_orthographic
+from aurorax.viz._globe import EARTH_RADIUS_M, coastline_lonlat, globe_coastlines
+
+IMAGE_HOUR = pd.Timestamp("2021-12-01T06:00", tz="UTC")
+GILLAM = (56.38, -94.64)
+
+
+def build_explorer_data(folder):
+    """A 1-day demo repository (THEMIS ASI sites + Swarm) and one hour of GILL and RANK images
+    at a 5-minute cadence in ``<folder>/asi``. Returns the repository path."""
+    from aurorax.demo import AuroralModel, build_demo, load_sites, render_demo_images
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "aurorax.duckdb"
+    build_demo(
+        db,
+        start=dt.date(2021, 12, 1),
+        days=1,
+        programs=["themis-asi", "swarm"],
+        progress=False,
+        image_nights=0,
+    )
+    sites = load_sites()
+    sites = sites[(sites["program"] == "themis-asi") & sites["site_uid"].isin(["gill", "rank"])]
+    day = pd.Timestamp("2021-12-01", tz="UTC")
+    model = AuroralModel(2021, day, day + pd.Timedelta(days=1))
+    render_demo_images(folder / "asi", sites, model, [IMAGE_HOUR], cadence_s=300)
+    return db
+
+
+@pytest.fixture(scope="module")
+def explorer_db(tmp_path_factory):
+    return build_explorer_data(tmp_path_factory.mktemp("explorer"))
+
+
+@pytest.fixture
+def state(explorer_db):
+    state = ExplorerState(db_path=str(explorer_db), asi_dir=str(explorer_db.parent / "asi"))
+    state.load()
+    return state
+
+
+def _element(overlay, group):
+    found = [el for el in overlay if el.group == group]
+    return found[0] if found else None
+
+
+def test_orthographic_geometry():
+    x, y, visible = project_orthographic(
+        [60.0, 60.0, 0.0, -60.0], [-100.0, -10.0, -100.0, 80.0], 60, -100
+    )
+    assert (x[0], y[0]) == pytest.approx((0.0, 0.0), abs=1e-6)
+    # 90 degrees of arc from the centre lies on the limb; the antipode is on the far side.
+    assert np.hypot(x[2], y[2]) == pytest.approx(EARTH_RADIUS_M * np.sin(np.radians(60)))
+    assert list(visible) == [True, True, True, False]
+    # Due north of the centre projects straight up.
+    x, y, _ = project_orthographic([70.0], [-100.0], 60, -100)
+    assert x[0] == pytest.approx(0.0, abs=1e-6) and y[0] > 0
+
+
+def test_coastlines_render_offline_with_hudson_bay():
+    rings = coastline_lonlat("c")
+    assert sum(len(r) for r in rings) > 5000
+    path = globe_coastlines(60, -100).data[0]
+    xy = np.column_stack([path["x"], path["y"]]) if isinstance(path, dict) else np.asarray(path)
+    finite = xy[np.isfinite(xy).all(axis=1)]
+    assert len(finite) > 2000
+    # A vertex within 150 km of Churchill, on the west shore of Hudson Bay.
+    cx, cy, _ = project_orthographic([58.77], [-94.17], 60, -100)
+    assert np.hypot(finite[:, 0] - cx[0], finite[:, 1] - cy[0]).min() < 150_000
+    # Nothing drawn outside the globe.
+    assert np.hypot(finite[:, 0], finite[:, 1]).max() <= EARTH_RADIUS_M * (1 + 1e-9)
+
+
+def test_defaults_to_the_first_minute_with_images(state):
+    assert state.day == dt.date(2021, 12, 1)
+    assert state.image_hours == [IMAGE_HOUR]
+    assert state.minute == 6 * 60 + 10
+    assert state.status == ""
+    assert state.imagers == ["THEMIS-ASI GILL", "THEMIS-ASI RANK"]
+    grid = GlobalGrid()
+    assert state.grid.shape == (512, 1024)
+    flat = state.grid.ravel()
+    assert np.isfinite(flat[grid.cell_of(*GILLAM)])  # the zenith of Gillam is seen
+    assert np.isnan(flat[grid.cell_of(48.85, 2.35)])  # Paris is not
+    assert sorted(state.ephemeris["display_name"].unique()) == ["Swarm A", "Swarm B", "Swarm C"]
+    epochs = state.ephemeris["epoch"]
+    assert epochs.min() == IMAGE_HOUR + pd.Timedelta(minutes=10 - 45)
+    assert epochs.max() == IMAGE_HOUR + pd.Timedelta(minutes=10 + 45)
+
+
+def test_images_drawn_where_the_imagers_are(state):
+    # Centred on Gillam, the image pixels cluster around the middle of the globe.
+    state.param.update(central_lat=GILLAM[0], central_lon=GILLAM[1])
+    image = _element(state.globe(), "ASI")
+    values = image.dimension_values(2, flat=False)
+    xs, ys = image.dimension_values(0, expanded=False), image.dimension_values(1, expanded=False)
+    rows, cols = np.nonzero(np.isfinite(values))
+    assert len(rows) > 1000
+    # Gillam and Rankin Inlet (700 km north) both lie within 1,500 km of the centre.
+    assert np.abs(xs[cols]).max() < 1_500_000 and np.abs(ys[rows]).max() < 1_500_000
+    assert np.isfinite(values[np.argmin(np.abs(ys)), np.argmin(np.abs(xs))])
+
+
+def test_spacecraft_positions_footprints_and_tracks(state):
+    globe = state.globe()
+    time = state.time
+    rows = state.ephemeris[state.ephemeris["epoch"] == time]
+    positions = _element(globe, "Positions")
+    for _, row in rows.iterrows():
+        x, y, vis = project_orthographic([row["geo_lat"]], [row["geo_lon"]], 60, -100)
+        drawn = positions.data[positions.data["spacecraft"] == row["display_name"]]
+        if vis[0]:
+            assert (drawn["x"].iloc[0], drawn["y"].iloc[0]) == pytest.approx((x[0], y[0]))
+        else:
+            assert drawn.empty
+    tracks = [el for el in globe if el.group == "Tracks"]
+    assert sorted(el.label for el in tracks) == ["Swarm A", "Swarm B", "Swarm C"]
+    assert _element(globe, "Footprints") is not None
+
+
+def test_layers_switch_on_and_off(state):
+    state.layers = ["coastlines"]
+    groups = {el.group for el in state.globe()}
+    assert groups == {"Ocean", "Coastlines"}
+    state.layers = ["images", "positions"]
+    groups = {el.group for el in state.globe()}
+    assert groups == {"Ocean", "Coastlines", "ASI", "Positions"}
+    with pytest.raises(ValueError, match=r"unknown layer\(s\) \['stars'\]"):
+        plot_globe(layers=["stars"])
+
+
+def test_player_steps_and_minutes_without_images(state):
+    state.step(-7)  # 06:03: the 06:05 frame is within half of the 5-minute cadence
+    assert state.minute == 363 and state.imagers == ["THEMIS-ASI GILL", "THEMIS-ASI RANK"]
+    state.minute = 3 * 60
+    assert state.grid is None and state.imagers == []
+    assert state.status == (
+        "No all-sky images at 2021-12-01 03:00 UTC (hours of this day with images: 06)."
+    )
+    state.minute = 1439
+    state.step(5)
+    assert state.minute == 1439
+
+
+def test_day_without_data_is_a_message(state):
+    state.day = dt.date(2022, 1, 1)
+    assert state.image_hours == []
+    assert state.status == (
+        "No all-sky images at 2022-01-01 06:10 UTC (hours of this day with images: none). "
+        "No spacecraft records around 2022-01-01 06:10 UTC."
+    )
+    # The globe still draws (coastlines only).
+    assert {el.group for el in state.globe()} >= {"Coastlines"}
+
+
+def test_missing_repository_message(tmp_path):
+    state = ExplorerState(db_path=str(tmp_path / "none.duckdb"), asi_dir=str(tmp_path / "asi"))
+    state.load()
+    assert state.status.startswith(f"Cannot read the repository {tmp_path / 'none.duckdb'}")
+    assert create_page(tmp_path / "none.duckdb").__panel__().get_root() is not None
+
+
+def test_page_builds(explorer_db):
+    page = create_page(explorer_db)
+    assert page.state.asi_dir == str(explorer_db.parent / "asi")
+    assert page.__panel__().get_root() is not None

@@ -1,0 +1,37 @@
+"""The Keogramist page in a real browser: keogram rows drawn, a click opens the fisheye frame."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.test_keogramist import build_keogram_demo
+from tests.browser.conftest import screenshot
+from tests.serving import running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_keograms_render_and_a_click_opens_the_fisheye(page, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    # The server's asi_dir is <data dir>/asi (AURORAX_DATA_DIR), where the demo writes its images.
+    db = build_keogram_demo(data)
+    with running_server(db, data, path="/keogramist") as base:
+        page.goto(base + "/keogramist", wait_until="networkidle")
+        page.get_by_text("Click a keogram to see the fisheye frame at that time.").wait_for(
+            timeout=30_000
+        )
+        canvas = page.locator(".bk-Canvas, canvas").first
+        canvas.wait_for(timeout=30_000)
+        screenshot(page, "keogramist-rows")
+        box = page.locator("canvas").first.bounding_box()
+        # Left part of the top row (GILL, 2021-12-01): the night is at 0-13 UT.
+        page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3)
+        page.get_by_text("nearest frame 2021-12-01").wait_for(timeout=30_000)
+        page.get_by_text("THEMIS-ASI GILL 2021-12-01: clicked").wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.locator("canvas").count() >= 2  # the keograms and the fisheye
+        page.get_by_text("Daily movie, at").wait_for(timeout=30_000)
+        assert page.locator("video").count() == 1
+        screenshot(page, "keogramist-fisheye")
+    assert page.console_errors == []
