@@ -5,7 +5,7 @@ from __future__ import annotations
 import holoviews as hv
 import panel as pn
 
-from app.pages import availability, conjunctions, explorer, keogramist, overview
+from app.pages import analysis, availability, conjunctions, explorer, keogramist, overview
 from aurorax.config import Settings
 
 __all__ = ["PAGES", "page_factories", "serve"]
@@ -14,6 +14,7 @@ __all__ = ["PAGES", "page_factories", "serve"]
 PAGES = (
     ("overview", "Repository overview", overview.create_page),
     ("conjunctions", "Conjunction search", conjunctions.create_page),
+    ("analysis", "Conjunction analysis", analysis.create_page),
     ("keogramist", "Keogramist", keogramist.create_page),
     ("explorer", "Event Explorer", explorer.create_page),
     ("availability", "Data availability", availability.create_page),
@@ -53,6 +54,9 @@ def serve(settings: Settings, show: bool = False, **kwargs):
     hv.extension("bokeh", logo=False)
     pn.extension("tabulator", notifications=True)
     factories = page_factories(settings)
+    # Tornado refuses to serve a folder that does not exist; a repository without products yet
+    # (a fresh ingest target) still gets an empty one.
+    settings.products_dir.mkdir(parents=True, exist_ok=True)
     print(f"aurorax dashboard: http://{settings.host}:{settings.port}/overview", flush=True)
     return pn.serve(
         factories,
@@ -60,6 +64,9 @@ def serve(settings: Settings, show: bool = False, **kwargs):
         port=settings.port,
         show=show,
         title="aurorax",
+        # The keogram PNGs and movies behind the pages' /products/... links (Tornado's static
+        # handler refuses paths that leave the folder).
+        static_dirs={"products": str(settings.products_dir)},
         websocket_origin=[f"{settings.host}:{settings.port}", f"localhost:{settings.port}"],
         **kwargs,
     )

@@ -370,3 +370,100 @@ def space_ephemeris(db_path: Path, start, end) -> pd.DataFrame:
     rows = _space_ephemeris(str(path), path.stat().st_mtime_ns, start, end, programs)
     kinds = {s.identifier: s.source_type for s in data_sources(path)}
     return rows[rows["data_source"].map(kinds) != "ground"].reset_index(drop=True)
+
+
+# -- conjunction analysis page ----------------------------------------------------------------
+__all__ += [
+    "analysis_imagers",
+    "analysis_site",
+    "analysis_spacecraft",
+    "footprint_track",
+    "window_imager",
+]
+
+
+def analysis_site(program: str, site_uid: str) -> str:
+    """The Conjunction analysis page's key of an imager: ``<reader program>:<site_uid>``."""
+    return f"{_imager_program(program)}:{site_uid}"
+
+
+@pn.cache(max_items=16, policy="LRU")
+def _analysis_imagers(db_path: str, mtime_ns: int, asi_dir: str) -> tuple:
+    from aurorax.asi import AsiError, find_image_files
+
+    counts = repository_counts(Path(db_path))
+    first, last = counts["first_epoch"].min(), counts["last_epoch"].max()
+    if pd.isna(first):
+        return ()
+    found = []
+    for core, uid, name in _ground_imagers(Path(db_path)):
+        try:
+            files = find_image_files(
+                core,
+                uid,
+                first.floor("D"),
+                last.floor("D") + pd.Timedelta(days=1),
+                asi_dir,
+                "",
+                False,
+            )
+        except AsiError:
+            continue
+        if files:
+            found.append((core, uid, name))
+    return tuple(found)
+
+
+def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
+    """(reader program, site_uid, display name) of the repository's all-sky imagers that have
+    image files under ``asi_dir`` within the repository's time span; nothing is downloaded."""
+    path = _existing(db_path)
+    return _analysis_imagers(str(path), path.stat().st_mtime_ns, str(asi_dir))
+
+
+def analysis_spacecraft(db_path: Path) -> tuple:
+    """(platform, display name) of the repository's spacecraft (non-ground data sources)."""
+    rows = {
+        (s.platform, s.display_name) for s in data_sources(db_path) if s.source_type != "ground"
+    }
+    return tuple(sorted(rows))
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _footprint_track(db_path: str, mtime_ns: int, platform: str, start, end) -> pd.DataFrame:
+    from aurorax.engine import EphemerisQuery, search_ephemeris
+
+    with Repository(Path(db_path), read_only=True) as repo:
+        rows = search_ephemeris(repo, EphemerisQuery(start, end, platforms=[platform]))
+    rows = rows[rows["nbtrace_lat"].notna() & rows["nbtrace_lon"].notna()]
+    return rows[["epoch", "nbtrace_lat", "nbtrace_lon"]].sort_values("epoch").reset_index(drop=True)
+
+
+def footprint_track(db_path: Path, platform: str, start, end) -> pd.DataFrame:
+    """North B-trace footprint (``epoch``, ``nbtrace_lat``, ``nbtrace_lon``) of one spacecraft
+    platform in ``[start, end)`` from the repository (``search_ephemeris``), time-sorted."""
+    path = _existing(db_path)
+    return _footprint_track(str(path), path.stat().st_mtime_ns, platform, start, end)
+
+
+@pn.cache(max_items=8, policy="LRU")
+def _window_imager(asi_dir: str, program: str, site_uid: str, start, end, stamp):
+    from aurorax.asi import Imager
+
+    files = [f for f, _ in stamp]
+    return Imager(
+        site_uid, start, end, program=program, files=files, asi_dir=Path(asi_dir), download=False
+    )
+
+
+def window_imager(asi_dir: Path, program: str, site_uid: str, start, end):
+    """The :class:`aurorax.asi.Imager` of one site's files under ``asi_dir`` in ``[start, end)``.
+
+    Raises
+    ------
+    aurorax.asi.AsiFileNotFoundError
+        No image file in the range.
+    """
+    core = _imager_program(program)
+    stamp = _files_stamp(Path(asi_dir), core, site_uid, start, end)
+    return _window_imager(str(asi_dir), core, site_uid, start, end, stamp)

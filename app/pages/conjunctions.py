@@ -11,7 +11,7 @@ import io
 import json
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import panel as pn
@@ -476,6 +476,7 @@ class ConjunctionSearchState(param.Parameterized):
         names = self.result.query.block_names
         by_id = {s.identifier: s for s in self._sources}
         members, ground, custom = [], [], []
+        imager = spacecraft = None
         for name in names:
             ident = row[f"{name}_identifier"]
             if pd.isna(ident):
@@ -485,6 +486,11 @@ class ConjunctionSearchState(param.Parameterized):
             members.append((s.identifier, s.program, s.platform))
             if s.source_type == "ground":
                 ground.append(s.display_name)
+                uid = (s.metadata or {}).get("site_uid")
+                if imager is None and uid and s.program in ("themis-asi", "rego"):
+                    imager = services.analysis_site(s.program, uid)
+            elif spacecraft is None and s.source_type in ("leo", "heo", "lunar"):
+                spacecraft = s.platform
         start = row["start"].tz_convert(None)
         end = row["end"].tz_convert(None)
         context = pd.Timedelta(minutes=30)
@@ -529,7 +535,34 @@ class ConjunctionSearchState(param.Parameterized):
             "field_of_view_km": fov_km,
             "limit_km": max(limits) if limits else None,
             "products": products,
+            "analysis_url": _analysis_url(imager, spacecraft, start, end),
         }
+
+
+def _link_button(label: str, url: str) -> pn.widgets.Button:
+    """A button that opens ``url`` in the same tab (a browser-side jump, no server round trip)."""
+    button = pn.widgets.Button(label=label, color="primary", width=260)
+    button.js_on_click(args={"url": url}, code="window.location.href = url")
+    return button
+
+
+def _analysis_url(imager: str | None, spacecraft: str | None, start, end) -> str | None:
+    """Link into the Conjunction analysis page for an imager and a spacecraft of a conjunction:
+    the conjunction's minutes plus five on either side (``[start, end)``, at most 2 hours)."""
+    if not (imager and spacecraft):
+        return None
+    margin = pd.Timedelta(minutes=5)
+    first = start - margin
+    last = min(end + pd.Timedelta(minutes=1) + margin, first + pd.Timedelta(hours=2))
+    query = urlencode(
+        {
+            "site": imager,
+            "spacecraft": spacecraft,
+            "start": f"{first:%Y-%m-%dT%H:%M:%S}",
+            "end": f"{last:%Y-%m-%dT%H:%M:%S}",
+        }
+    )
+    return f"./analysis?{query}"
 
 
 class ConjunctionSearchPage(pn.viewable.Viewer):
@@ -681,6 +714,7 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
             for r in rows.itertuples()
         ]
         products = "\n".join(links[:12]) or "No keograms or movies for that night."
+        url = detail["analysis_url"]
         return pn.Column(
             pn.pane.Markdown(f"### Conjunction #{detail['row']}: {detail['title']}"),
             pn.Row(
@@ -697,6 +731,7 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
                 sizing_mode="stretch_width",
             ),
             pn.pane.Markdown("#### That night's keograms and movies\n" + products),
+            *([_link_button("Open in Conjunction analysis", url)] if url else []),
             sizing_mode="stretch_width",
         )
 

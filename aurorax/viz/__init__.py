@@ -4,13 +4,17 @@ Every ``plot_*`` function returns a HoloViews element (or overlay/layout), never
 same plot displays in a notebook, in the dashboard, and exports to PNG or standalone HTML.
 """
 
+from ._analysis import plot_footprint_fisheye, plot_footprint_intensity
 from ._availability import plot_availability
 from ._conjunctions import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
+from ._export import save_html, save_png
 from ._globe import GLOBE_LAYERS, plot_globe, project_orthographic
 from ._keogramist import keogram_rows_image, plot_fisheye, plot_keogram_rows
 from ._repository import plot_record_counts
 
 __all__ = [
+    "plot_footprint_fisheye",
+    "plot_footprint_intensity",
     "GLOBE_LAYERS",
     "plot_globe",
     "project_orthographic",
@@ -22,4 +26,6 @@ __all__ = [
     "plot_conjunction_distance",
     "plot_conjunction_map",
     "field_of_view_circle",
+    "save_html",
+    "save_png",
 ]

@@ -216,6 +216,11 @@ def test_opening_a_result_shows_distance_tracks_and_products(state):
     assert d["limit_km"] == 500
     assert set(d["products"]["data_product_type"]) == {"keogram"}
     assert (d["products"]["display_name"] == "THEMIS-ASI FSIM").all()
+    # The way into Conjunction analysis: the conjunction's minutes plus five on either side.
+    assert d["analysis_url"] == (
+        "./analysis?site=themis%3Afsim&spacecraft=themise"
+        "&start=2021-12-01T09%3A44%3A00&end=2021-12-01T10%3A43%3A00"
+    )
     # The plots are built from the same frames.
     overlay = plot_conjunction_map(d["tracks"], d["sites"], d["field_of_view_km"])
     assert len(overlay) == 4  # track, its first point, the field of view, the site

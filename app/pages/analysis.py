@@ -1,0 +1,433 @@
+"""Conjunction analysis: the paper's Figure 4 workflow for one imager and one spacecraft.
+
+The footprint track of the spacecraft (north B-trace from the repository) is located in the
+imager's sky; each fisheye frame of the window gets the mean counts inside an equal-area box
+around the footprint. The page shows a row of frames with the track, the footprint and the box,
+the intensity time series, and exports the montage (PNG) and the animation (mp4).
+
+URL parameters (so the Conjunction search page can link in)::
+
+    ./analysis?site=gill&spacecraft=swarmb&start=2021-12-01T05:00:00&end=2021-12-01T05:10:00
+
+``site`` is the imager's site_uid (``program:site_uid`` to pick among programs, e.g.
+``rego:gill``), ``spacecraft`` a platform, ``start``/``end`` UTC ISO times (``[start, end)``).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+
+from app import services
+from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
+from aurorax.config import load_settings
+from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
+
+__all__ = ["AnalysisState", "AnalysisPage", "create_page", "MAX_WINDOW", "FOOTPRINT_KM"]
+
+#: Longest analysis window (every frame of it is read).
+MAX_WINDOW = pd.Timedelta(hours=2)
+#: Emission altitude of the footprint and the box, km (as the paper's Figure 4).
+FOOTPRINT_KM = 110.0
+# Track points kept on either side of the window, so frames at its edges are interpolated.
+_MARGIN = pd.Timedelta(minutes=2)
+_EARTH_RADIUS_KM = 6371.2
+
+
+def _utc(value) -> pd.Timestamp:
+    t = pd.Timestamp(value)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+class AnalysisState(param.Parameterized):
+    """Inputs, results and status of the Conjunction analysis page (no widgets)."""
+
+    db_path = param.String(doc="Repository file (spacecraft ephemeris).")
+    asi_dir = param.String(doc="Folder of the all-sky image files.")
+    site = param.Selector(
+        default=None, objects=[], allow_None=True, doc="Imager: program:site_uid."
+    )
+    spacecraft = param.Selector(default=None, objects=[], allow_None=True, doc="Platform.")
+    start = param.Date(default=None, allow_None=True, doc="Window start (UTC).")
+    end = param.Date(default=None, allow_None=True, doc="Window end (UTC, exclusive).")
+    box_ew_km = param.Number(default=20.0, bounds=(0.5, 500), doc="Box width east-west, km.")
+    box_ns_km = param.Number(default=20.0, bounds=(0.5, 500), doc="Box height north-south, km.")
+    n_panels = param.Integer(default=4, bounds=(1, 8), doc="Frames in the montage row.")
+    series = param.DataFrame(default=None, allow_None=True, doc="footprint_intensity rows.")
+    panels = param.List(default=[], doc="(Fisheye, dot, box) of each montage frame.")
+    track = param.Parameter(default=None, doc="(rows, cols) of the track inside the sky.")
+    status = param.String(default="", doc="Message for the user.")
+    closest = param.Action(
+        default=lambda self: self.find_closest_approach(),
+        doc="Set the window to ten minutes around the closest approach (first image day).",
+    )
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._imager = None
+        self._names = {}
+
+    # -- choices -----------------------------------------------------------------------------
+    def load(self, site: str = "", spacecraft: str = "", start: str = "", end: str = "") -> None:
+        """Offer the imagers with image files and the spacecraft; pick the URL's choices or the
+        first imager and spacecraft at their closest approach on the first day with images."""
+        try:
+            imagers = services.analysis_imagers(Path(self.db_path), Path(self.asi_dir))
+            crafts = services.analysis_spacecraft(Path(self.db_path))
+        except Exception as exc:  # shown on the page, never a stack trace
+            self.status = f"Cannot read the repository {self.db_path}: {exc}"
+            return
+        if not imagers:
+            self.status = f"No imager of the repository has image files under {self.asi_dir}."
+            return
+        if not crafts:
+            self.status = "The repository has no spacecraft."
+            return
+        sites = [f"{core}:{uid}" for core, uid, _ in imagers]
+        self._names = {f"{core}:{uid}": name for core, uid, name in imagers}
+        self._names.update(dict(crafts))
+        self.param.site.objects = sites
+        self.param.spacecraft.objects = [p for p, _ in crafts]
+        chosen = sites[0]
+        if site:
+            matches = [s for s in sites if s == site.lower() or s.split(":")[1] == site.lower()]
+            if not matches:
+                self.status = f"No imager {site!r} with image files; choose one of {sites}."
+                return
+            chosen = matches[0]
+        craft = spacecraft.lower() if spacecraft else self.param.spacecraft.objects[0]
+        if craft not in self.param.spacecraft.objects:
+            self.status = (
+                f"No spacecraft {spacecraft!r}; choose one of {self.param.spacecraft.objects}."
+            )
+            return
+        with param.parameterized.batch_call_watchers(self):
+            self.site, self.spacecraft = chosen, craft
+            if start and end:
+                try:
+                    self.start = _utc(start).tz_convert(None).to_pydatetime()
+                    self.end = _utc(end).tz_convert(None).to_pydatetime()
+                except ValueError as exc:
+                    self.status = f"Cannot read the time window {start!r} to {end!r}: {exc}"
+                    return
+            else:
+                self._closest_approach()
+        self.analyse()
+
+    def find_closest_approach(self) -> None:
+        """Set the window to ten minutes around the footprint's closest approach to the site."""
+        if not self.site or not self.spacecraft:
+            return
+        with param.parameterized.batch_call_watchers(self):
+            self._closest_approach()
+
+    def _closest_approach(self) -> None:
+        # Ten minutes around the footprint's closest approach to the site on the first image day.
+        core, uid = self.site.split(":")
+        counts = services.repository_counts(Path(self.db_path))
+        day = counts["first_epoch"].min().floor("D")
+        track = services.footprint_track(
+            Path(self.db_path), self.spacecraft, day, day + pd.Timedelta(days=1)
+        )
+        try:
+            imager = services.window_imager(
+                Path(self.asi_dir), core, uid, day, day + pd.Timedelta(days=1)
+            )
+        except Exception:
+            imager = None
+        when = day + pd.Timedelta(hours=6)
+        if imager is not None and not track.empty:
+            skymap = imager.skymap
+            lat0, lon0 = np.radians(skymap.site_lat), np.radians(skymap.site_lon)
+            lat, lon = np.radians(track["nbtrace_lat"]), np.radians(track["nbtrace_lon"])
+            cos_d = np.sin(lat0) * np.sin(lat) + np.cos(lat0) * np.cos(lat) * np.cos(lon - lon0)
+            # Only track points with a frame within a cadence (at least a minute) of them.
+            t = pd.DatetimeIndex(track["epoch"])
+            frames = imager.times
+            k = np.clip(frames.searchsorted(t), 1, len(frames) - 1)
+            gap = np.minimum(np.abs(t - frames[k - 1]), np.abs(frames[k] - t)).total_seconds()
+            cadence = imager.cadence_s if np.isfinite(imager.cadence_s) else 60.0
+            inside = np.asarray(gap) <= max(cadence, 60.0)
+            if inside.any():
+                when = t[inside][int(np.argmax(np.asarray(cos_d)[inside]))]
+        self.start = (when - pd.Timedelta(minutes=5)).floor("min").tz_convert(None).to_pydatetime()
+        self.end = (when + pd.Timedelta(minutes=5)).ceil("min").tz_convert(None).to_pydatetime()
+
+    # -- analysis ----------------------------------------------------------------------------
+    def _fail(self, message: str) -> None:
+        self._imager = None
+        with param.parameterized.batch_call_watchers(self):
+            self.series, self.panels, self.track = None, [], None
+            self.status = message
+
+    @param.depends(
+        "site", "spacecraft", "start", "end", "box_ew_km", "box_ns_km", "n_panels", watch=True
+    )
+    def analyse(self) -> None:
+        """Footprint track, intensity in the box of every frame, and the montage frames."""
+        if not self.site or not self.spacecraft or self.start is None or self.end is None:
+            return
+        start, end = _utc(self.start), _utc(self.end)
+        if end <= start:
+            self._fail(
+                f"The end {end:%Y-%m-%d %H:%M:%S} is not after the start {start:%Y-%m-%d %H:%M:%S}."
+            )
+            return
+        if end - start > MAX_WINDOW:
+            self._fail(
+                f"The window is {end - start}; the longest analysed is {MAX_WINDOW} "
+                "(every frame is read). Narrow it."
+            )
+            return
+        core, uid = self.site.split(":")
+        name = self._names.get(self.site, self.site)
+        try:
+            track = services.footprint_track(
+                Path(self.db_path), self.spacecraft, start - _MARGIN, end + _MARGIN
+            )
+        except Exception as exc:
+            self._fail(f"The ephemeris search failed: {exc}")
+            return
+        if len(track) < 2:
+            self._fail(
+                f"No ephemeris of {self.spacecraft} from {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC."
+            )
+            return
+        try:
+            imager = services.window_imager(Path(self.asi_dir), core, uid, start, end)
+            _ = imager.times
+        except Exception as exc:
+            self._fail(
+                f"No frames of {name} from {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC ({exc})."
+            )
+            return
+        box = (self.box_ew_km, self.box_ns_km)
+        try:
+            series = footprint_intensity(
+                imager,
+                track["epoch"],
+                track["nbtrace_lat"],
+                track["nbtrace_lon"],
+                FOOTPRINT_KM,
+                box,
+            )
+        except Exception as exc:
+            self._fail(f"Cannot compute the footprint intensity: {exc}")
+            return
+        series = series[(series["time"] >= start) & (series["time"] < end)].reset_index(drop=True)
+        if series.empty:
+            self._fail(f"No frames of {name} in the window.")
+            return
+        skymap = imager.skymap
+        pix = lla_to_azel_pixel(skymap, track["nbtrace_lat"], track["nbtrace_lon"], FOOTPRINT_KM)
+        seen = pix.row >= 0
+        status = ""
+        if not (series["row"] >= 0).any():
+            status = (
+                f"The footprint of {self.spacecraft} never enters the field of view of {name} "
+                "in this window: the intensity is empty."
+            )
+        panels = []
+        for i in self._panel_rows(series):
+            row = series.iloc[i]
+            fisheye = imager.fisheye(row["time"])
+            dot = box_outline = None
+            if row["row"] >= 0:
+                dot = (int(row["row"]), int(row["col"]))
+                box_outline = self._box_outline(skymap, row["lat"], row["lon"])
+            panels.append((fisheye, dot, box_outline))
+        self._imager = imager
+        with param.parameterized.batch_call_watchers(self):
+            self.track = (pix.row[seen], pix.col[seen])
+            self.series = series
+            self.panels = panels
+            self.status = status
+
+    def _panel_rows(self, series: pd.DataFrame) -> list[int]:
+        # Spread the panels over the frames where the footprint is in the sky (else all frames).
+        inside = np.flatnonzero(series["row"].to_numpy() >= 0)
+        pool = inside if len(inside) else np.arange(len(series))
+        n = min(self.n_panels, len(pool))
+        picks = np.linspace(0, len(pool) - 1, n + 2)[1:-1] if len(pool) > n else np.arange(n)
+        return [int(pool[int(round(p))]) for p in picks]
+
+    def _box_outline(self, skymap, lat: float, lon: float):
+        # Corners of the box on the sphere at the footprint altitude, walked around its edges.
+        radius = _EARTH_RADIUS_KM + FOOTPRINT_KM
+        dlat = np.degrees(self.box_ns_km / 2 / radius)
+        dlon = np.degrees(self.box_ew_km / 2 / (radius * np.cos(np.radians(lat))))
+        s = np.linspace(-1, 1, 9)
+        one = np.ones_like(s)
+        lats = lat + dlat * np.concatenate([-one, s, one, s[::-1]])
+        lons = lon + dlon * np.concatenate([s, one, s[::-1], -one])
+        pix = lla_to_azel_pixel(skymap, lats, lons, FOOTPRINT_KM)
+        if (pix.row < 0).any():
+            return None
+        rows = np.append(pix.row, pix.row[0])
+        cols = np.append(pix.col, pix.col[0])
+        return rows, cols
+
+    # -- exports -----------------------------------------------------------------------------
+    def _draw(self, ax, frame_time) -> None:
+        if self.track is not None:
+            ax.plot(self.track[1], self.track[0], "-", color="red", lw=1)
+        hit = self.series[self.series["time"] == frame_time]
+        if hit.empty or hit["row"].iloc[0] < 0:
+            return
+        row = hit.iloc[0]
+        ax.plot([row["col"]], [row["row"]], "o", color="red", ms=5)
+        mask = equal_area_mask(
+            self._imager.skymap,
+            row["lat"],
+            row["lon"],
+            (self.box_ew_km, self.box_ns_km),
+            FOOTPRINT_KM,
+        )
+        if np.isfinite(mask).any():
+            ax.contour(np.isfinite(mask).astype(float), levels=[0.5], colors="yellow", linewidths=1)
+
+    def montage_png(self) -> io.BytesIO:
+        """The montage of the panel frames with the track, footprint and box (PNG bytes)."""
+        from aurorax.asi import make_montage
+
+        if self._imager is None or not self.panels:
+            raise ValueError("nothing to export: no analysis on the page")
+        times = [p[0].time for p in self.panels]
+        fig = make_montage(self._imager, times, hook=lambda ax, i, t, f: self._draw(ax, t))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=120)
+        buf.seek(0)
+        return buf
+
+    def movie_mp4(self) -> io.BytesIO:
+        """The animation of every frame of the window with the footprint drawn (mp4 bytes)."""
+        from aurorax.asi import animate_fisheye
+
+        if self._imager is None or self.series is None:
+            raise ValueError("nothing to export: no analysis on the page")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "conjunction.mp4"
+            animate_fisheye(
+                self._imager,
+                path,
+                hook=lambda frame: self._draw(frame.ax, frame.time),
+                fps=10,
+                scale=2,
+                progress=False,
+            )
+            return io.BytesIO(path.read_bytes())
+
+    def export_name(self, ext: str) -> str:
+        """File name of an export: site, spacecraft and window start."""
+        if not self.site or self.start is None:
+            return f"conjunction.{ext}"
+        uid = self.site.split(":")[1]
+        return f"{uid}_{self.spacecraft}_{_utc(self.start):%Y%m%d_%H%M%S}.{ext}"
+
+
+class AnalysisPage(pn.viewable.Viewer):
+    """Layout of the Conjunction analysis page."""
+
+    def __init__(self, state: AnalysisState, **params):
+        super().__init__(**params)
+        self.state = state
+
+    def _montage(self, panels, track):
+        if not panels:
+            return pn.pane.Markdown("No frames to show.")
+        rows, cols = track if track is not None else ((), ())
+        letters = "ABCDEFGH"
+        plots = [
+            plot_footprint_fisheye(
+                fisheye, rows, cols, dot, box, title=f"({letters[i]}) {fisheye.time:%H:%M:%S} UT"
+            )
+            for i, (fisheye, dot, box) in enumerate(panels)
+        ]
+        return pn.Row(*[pn.pane.HoloViews(p) for p in plots], name="montage")
+
+    def _series(self, series, panels):
+        if series is None or series.empty:
+            return pn.pane.Markdown("")
+        s = self.state
+        label = f"mean counts in {s.box_ew_km:g} x {s.box_ns_km:g} km"
+        plot = plot_footprint_intensity(series, [p[0].time for p in panels], ylabel=label)
+        return pn.pane.HoloViews(plot, name="intensity")
+
+    def __panel__(self):
+        s = self.state
+        controls = pn.FlexBox(
+            pn.widgets.Select.from_param(s.param.site, name="Imager", width=170),
+            pn.widgets.Select.from_param(s.param.spacecraft, name="Spacecraft", width=170),
+            pn.widgets.DatetimeInput.from_param(s.param.start, name="From (UTC)", width=190),
+            pn.widgets.DatetimeInput.from_param(s.param.end, name="To (UTC)", width=190),
+            pn.widgets.FloatInput.from_param(s.param.box_ew_km, name="Box E-W (km)", width=110),
+            pn.widgets.FloatInput.from_param(s.param.box_ns_km, name="Box N-S (km)", width=110),
+            pn.widgets.IntInput.from_param(s.param.n_panels, name="Frames", width=80),
+            pn.widgets.Button.from_param(s.param.closest, name="Closest approach", width=150),
+        )
+        exports = pn.Row(
+            pn.widgets.FileDownload(
+                callback=s.montage_png,
+                filename=s.export_name("png"),
+                label="Download montage (PNG)",
+                color="primary",
+            ),
+            pn.widgets.FileDownload(
+                callback=s.movie_mp4,
+                filename=s.export_name("mp4"),
+                label="Download movie (mp4)",
+                color="primary",
+            ),
+        )
+
+        def _names(*_):
+            for widget, ext in zip(exports, ("png", "mp4"), strict=True):
+                widget.filename = s.export_name(ext)
+
+        s.param.watch(_names, ["site", "spacecraft", "start"])
+        return pn.Column(
+            pn.pane.Markdown(
+                "## Conjunction analysis\nThe spacecraft's north B-trace footprint at "
+                f"{FOOTPRINT_KM:g} km in the imager's sky: the track (red line), the footprint at "
+                "each frame (red dot) and the equal-area box around it (yellow), and the mean "
+                "counts inside the box, frame by frame (the track is interpolated to the frame "
+                "times)."
+            ),
+            pn.pane.Alert(
+                pn.bind(lambda t: t, s.param.status),
+                alert_type="warning",
+                visible=pn.bind(bool, s.param.status),
+            ),
+            controls,
+            pn.panel(pn.bind(self._montage, s.param.panels, s.param.track)),
+            pn.panel(pn.bind(self._series, s.param.series, s.param.panels)),
+            exports,
+            sizing_mode="stretch_width",
+        )
+
+
+def create_page(db_path: Path, asi_dir: Path | None = None) -> AnalysisPage:
+    """A fresh Conjunction analysis page for one browser session.
+
+    Images come from ``asi_dir`` (default: the configured ``settings.asi_dir``). The URL's
+    ``site``, ``spacecraft``, ``start`` and ``end`` query parameters pick the analysis.
+    """
+    if asi_dir is None:
+        asi_dir = load_settings().asi_dir
+    state = AnalysisState(db_path=str(db_path), asi_dir=str(asi_dir))
+    args = {}
+    if pn.state.curdoc is not None and pn.state.session_args:
+        args = {k: v[0].decode() for k, v in pn.state.session_args.items() if v}
+    state.load(
+        site=args.get("site", ""),
+        spacecraft=args.get("spacecraft", ""),
+        start=args.get("start", ""),
+        end=args.get("end", ""),
+    )
+    return AnalysisPage(state)

@@ -1,0 +1,218 @@
+"""The Conjunction analysis page's logic without a browser, and the server's /products/ route."""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.error
+import urllib.request
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import pytest
+
+from app.pages.analysis import MAX_WINDOW, AnalysisState, create_page
+from aurorax.asi import Imager, equal_area_mask
+from aurorax.demo import build_demo
+from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
+from tests.serving import fetch, running_server
+
+CADENCE_S = 120
+T0 = pd.Timestamp("2021-12-01T05:00", tz="UTC")
+
+
+def build_analysis_demo(folder):
+    """THEMIS GILL (images of 2021-12-01 every 2 min) and Swarm B, whose footprint crosses the
+    imager's sky from 05:04 to 05:07 UTC."""
+    db = folder / "aurorax.duckdb"
+    build_demo(
+        db,
+        start=dt.date(2021, 12, 1),
+        days=1,
+        programs=["themis-asi", "swarm"],
+        platforms=["gillam", "swarmb"],
+        progress=False,
+        image_nights=1,
+        asi_dir=folder / "asi",
+        products_dir=folder / "products",
+        image_cadence_s=CADENCE_S,
+    )
+    return db
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("analysis")
+    return build_analysis_demo(folder), folder / "asi", folder
+
+
+@pytest.fixture
+def state(demo):
+    return create_page(demo[0], demo[1]).state
+
+
+def test_load_picks_the_closest_approach(state):
+    assert state.status == ""
+    assert state.param.site.objects == ["themis:gill"]
+    assert state.param.spacecraft.objects == ["swarmb"]
+    assert (state.site, state.spacecraft) == ("themis:gill", "swarmb")
+    assert (state.start, state.end) == (
+        dt.datetime(2021, 12, 1, 5),
+        dt.datetime(2021, 12, 1, 5, 10),
+    )
+    # One row per frame of the window, [05:00, 05:10) every 2 minutes.
+    assert list(state.series["time"]) == list(pd.date_range(T0, periods=5, freq="2min"))
+    inside = state.series["row"] >= 0
+    assert list(state.series["time"][inside]) == [
+        T0 + pd.Timedelta("4min"),
+        T0 + pd.Timedelta("6min"),
+    ]
+    assert state.series["intensity"][inside].notna().all()
+    assert state.series["intensity"][~inside].isna().all()
+    # Montage panels: the frames with the footprint in the sky (only two here), with dot and box.
+    assert [p[0].time for p in state.panels] == list(state.series["time"][inside])
+    assert all(dot is not None and box is not None for _, dot, box in state.panels)
+
+
+def test_intensity_is_the_mean_of_the_box_pixels(state, demo):
+    row = state.series[state.series["row"] >= 0].iloc[0]
+    imager = Imager("gill", T0, T0 + pd.Timedelta("10min"), asi_dir=demo[1], download=False)
+    _, frame = imager.frame_at(row["time"])
+    mask = equal_area_mask(imager.skymap, row["lat"], row["lon"], (20.0, 20.0), 110.0)
+    assert row["n_pixels"] == int(np.isfinite(mask).sum()) > 0
+    assert row["intensity"] == pytest.approx(np.nanmean(frame * mask))
+    # The drawn footprint and box are around the frame's footprint pixel.
+    fisheye, dot, (box_rows, box_cols) = state.panels[0]
+    assert dot == (row["row"], row["col"])
+    assert box_rows.min() <= dot[0] <= box_rows.max()
+    assert box_cols.min() <= dot[1] <= box_cols.max()
+
+
+def test_a_bigger_box_holds_more_pixels(state):
+    small = state.series["n_pixels"].to_numpy()
+    state.box_ew_km = state.box_ns_km = 60.0
+    big = state.series["n_pixels"].to_numpy()
+    inside = small > 0
+    assert (big[inside] > small[inside]).all()
+
+
+def test_url_parameters_pick_the_analysis(demo):
+    state = AnalysisState(db_path=str(demo[0]), asi_dir=str(demo[1]))
+    state.load(
+        site="gill", spacecraft="swarmb", start="2021-12-01T05:04:00", end="2021-12-01T05:08:00"
+    )
+    assert state.status == ""
+    assert (state.start, state.end) == (
+        dt.datetime(2021, 12, 1, 5, 4),
+        dt.datetime(2021, 12, 1, 5, 8),
+    )
+    assert list(state.series["time"]) == [T0 + pd.Timedelta("4min"), T0 + pd.Timedelta("6min")]
+
+
+def test_bad_url_parameters_say_so(demo):
+    state = AnalysisState(db_path=str(demo[0]), asi_dir=str(demo[1]))
+    state.load(site="inuv", spacecraft="swarmb")
+    assert state.status == "No imager 'inuv' with image files; choose one of ['themis:gill']."
+    state.load(site="gill", spacecraft="dmspf16")
+    assert state.status == "No spacecraft 'dmspf16'; choose one of ['swarmb']."
+    state.load(site="gill", spacecraft="swarmb", start="yesterday-ish", end="2021-12-01")
+    assert state.status.startswith("Cannot read the time window 'yesterday-ish' to '2021-12-01'")
+
+
+def test_bad_windows_give_a_message_not_a_stack_trace(state):
+    state.end = dt.datetime(2021, 12, 1, 4)
+    assert state.status == "The end 2021-12-01 04:00:00 is not after the start 2021-12-01 05:00:00."
+    assert state.series is None and state.panels == []
+    state.end = dt.datetime(2021, 12, 1, 8)
+    assert state.status == (
+        f"The window is {pd.Timedelta(hours=3)}; the longest analysed is {MAX_WINDOW} "
+        "(every frame is read). Narrow it."
+    )
+    # No image files in the afternoon.
+    state.param.update(start=dt.datetime(2021, 12, 1, 16), end=dt.datetime(2021, 12, 1, 16, 10))
+    assert state.status.startswith(
+        "No frames of THEMIS-ASI GILL from 2021-12-01 16:00 to 16:10 UTC"
+    )
+    assert state.series is None
+    # Frames, but the footprint is far away: the series is empty and the page says why.
+    state.param.update(start=dt.datetime(2021, 12, 1, 6), end=dt.datetime(2021, 12, 1, 6, 10))
+    assert state.status == (
+        "The footprint of swarmb never enters the field of view of THEMIS-ASI GILL in this window: "
+        "the intensity is empty."
+    )
+    assert len(state.series) == 5 and state.series["intensity"].isna().all()
+    # The closest-approach button brings the conjunction back.
+    state.closest(state)
+    assert state.status == ""
+    assert state.start == dt.datetime(2021, 12, 1, 5)
+
+
+def test_exports_are_a_png_and_an_mp4(state):
+    png = state.montage_png().getvalue()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    mp4 = state.movie_mp4().getvalue()
+    assert mp4[4:8] == b"ftyp"
+    assert state.export_name("png") == "gill_swarmb_20211201_050000.png"
+
+
+def test_exports_without_an_analysis_refuse(demo):
+    state = AnalysisState(db_path=str(demo[0]), asi_dir=str(demo[1]))
+    with pytest.raises(ValueError, match="nothing to export"):
+        state.montage_png()
+
+
+def test_plots_are_holoviews_elements_that_render(state):
+    fisheye, dot, box = state.panels[0]
+    rows, cols = state.track
+    plot = plot_footprint_fisheye(fisheye, rows, cols, dot, box)
+    assert isinstance(plot, hv.Overlay)
+    ny = fisheye.image.shape[0]
+    (points,) = plot.Points.values()
+    # Pixel (row, col) is drawn at its centre with north (row 0) at the top.
+    assert points.data.iloc[0].tolist() == [dot[1] + 0.5, ny - dot[0] - 0.5]
+    series = plot_footprint_intensity(state.series, [fisheye.time])
+    hv.renderer("bokeh").get_plot(plot)
+    hv.renderer("bokeh").get_plot(series)
+
+
+def test_page_builds(state, demo):
+    page = create_page(demo[0], demo[1])
+    layout = page.__panel__()
+    assert isinstance(layout, pn.Column)
+    assert layout.objects[2].objects[0].value == "themis:gill"
+
+
+def test_missing_images_say_so(demo, tmp_path):
+    state = create_page(demo[0], tmp_path).state
+    assert state.status == f"No imager of the repository has image files under {tmp_path}."
+
+
+@pytest.mark.slow
+def test_server_serves_product_files_and_refuses_traversal(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    build_demo(
+        data / "aurorax.duckdb",
+        start=dt.date(2021, 12, 1),
+        days=1,
+        programs=["themis-asi"],
+        platforms=["gillam"],
+        progress=False,
+        image_nights=1,
+        asi_dir=data / "asi",
+        products_dir=data / "products",
+        image_cadence_s=1200,
+    )
+    keogram = next((data / "products").rglob("*.png"))
+    url = "/products/" + keogram.relative_to(data / "products").as_posix()
+    with running_server(data / "aurorax.duckdb", data) as base:
+        with urllib.request.urlopen(base + url, timeout=30) as response:
+            assert response.status == 200
+            assert response.read()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<title>aurorax: Conjunction analysis</title>" in fetch(base + "/analysis")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/products/../../etc/passwd", timeout=30)
+    # Tornado's static handler answers a path outside its folder with 403 and reads nothing.
+    assert refused.value.code == 403
+    assert b"root:" not in refused.value.read()

@@ -1,0 +1,58 @@
+"""Conjunction analysis in a real browser: frames with the footprint, the intensity series, and a
+link from the URL (as the Conjunction search page opens it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.test_analysis import build_analysis_demo
+from tests.browser.conftest import screenshot
+from tests.serving import running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Glyph class names of every Bokeh plot on the page.
+GLYPHS_JS = """() => {
+    const names = [];
+    for (const doc of Bokeh.documents) {
+        for (const model of doc.all_models) {
+            if (model.renderers !== undefined && model.toolbar !== undefined) {
+                for (const r of model.renderers) {
+                    if (r.glyph !== undefined) { names.push(r.glyph.constructor.__name__); }
+                }
+            }
+        }
+    }
+    return names;
+}"""
+
+
+def test_frames_track_box_and_intensity(page, tmp_path):
+    data = tmp_path / "data"
+    db = build_analysis_demo(data)
+    with running_server(db, data, path="/analysis") as base:
+        url = "/analysis?site=gill&spacecraft=swarmb&start=2021-12-01T05:00:00&end=2021-12-01T05:10:00"
+        page.goto(base + url, wait_until="networkidle")
+        page.get_by_text("Conjunction analysis").first.wait_for(timeout=30_000)
+        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0")
+        page.locator("canvas").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        glyphs = page.evaluate(GLYPHS_JS)
+        assert glyphs.count("Image") == 2  # the two frames with the footprint in the sky
+        assert "Curve" in glyphs or "Line" in glyphs  # the track and the intensity series
+        assert page.get_by_text("Download montage (PNG)").count() == 1
+        assert page.get_by_text("Download movie (mp4)").count() == 1
+        screenshot(page, "analysis")
+
+        # A window that holds no image file is a message on the page, not a stack trace.
+        page.goto(
+            base + "/analysis?site=gill&spacecraft=swarmb"
+            "&start=2021-12-03T05:00:00&end=2021-12-03T05:10:00",
+            wait_until="networkidle",
+        )
+        page.get_by_text("Conjunction analysis").first.wait_for(timeout=30_000)
+        message = "No ephemeris of swarmb from 2021-12-03 05:00 to 05:10 UTC."
+        page.get_by_text(message).first.wait_for(timeout=30_000)
+        assert "Traceback" not in page.content()
+        screenshot(page, "analysis-no-images")
+    assert page.console_errors == []
