@@ -52,7 +52,15 @@ def page_factories(settings: Settings) -> dict:
 def serve(settings: Settings, show: bool = False, **kwargs):
     """Start the Panel server on ``settings.host:settings.port`` (blocks until stopped)."""
     hv.extension("bokeh", logo=False)
-    pn.extension("tabulator", notifications=True)
+    pn.extension(
+        "tabulator",
+        notifications=True,
+        # A server restart or a dropped connection mid-session: say so on the page (the widgets
+        # stop answering otherwise, with no sign why).
+        disconnect_notification=(
+            "Connection to the aurorax server lost (restarted or stopped?): reload the page."
+        ),
+    )
     factories = page_factories(settings)
     # Tornado refuses to serve a folder that does not exist; a repository without products yet
     # (a fresh ingest target) still gets an empty one.

@@ -20,6 +20,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class ServerURL(str):
+    """The server's base URL; ``.process`` is its ``subprocess.Popen`` (to stop it mid-test)."""
+
+    process: subprocess.Popen
+
+    def __new__(cls, url: str, process: subprocess.Popen):
+        self = super().__new__(cls, url)
+        self.process = process
+        return self
+
+
 @contextlib.contextmanager
 def running_server(db_path: Path, data_dir: Path, path: str = "/overview", timeout_s: float = 90):
     """Run the dashboard on ``db_path`` and yield its base URL once ``path`` answers 200."""
@@ -48,7 +59,7 @@ def running_server(db_path: Path, data_dir: Path, path: str = "/overview", timeo
                         f"server did not answer in {timeout_s} s:\n{log.read_text()}"
                     )
                 time.sleep(0.3)
-            yield base
+            yield ServerURL(base, proc)
         finally:
             proc.terminate()
             try:
