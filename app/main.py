@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import holoviews as hv
 import panel as pn
 
 from app.pages import analysis, availability, conjunctions, explorer, keogramist, overview
+from app.pages._warmup import warm_up
+from aurorax.api import ApiConfig, ApiContext, KeyStore, api_patterns, keys_path
 from aurorax.config import Settings
+from aurorax.engine import open_shared
 
 __all__ = ["PAGES", "page_factories", "serve"]
 
@@ -49,8 +55,25 @@ def page_factories(settings: Settings) -> dict:
     return {slug: _templated(slug, title, factory, settings) for slug, title, factory in PAGES}
 
 
-def serve(settings: Settings, show: bool = False, **kwargs):
-    """Start the Panel server on ``settings.host:settings.port`` (blocks until stopped)."""
+def _api_context(settings: Settings, read_only: bool, api_config) -> ApiContext:
+    """Open the repository once for the whole process (pages and API share it: DuckDB refuses
+    a read-only open next to a writable one) and the API's context around it. Writable unless
+    asked not to or the file cannot be written (then the API refuses writes with 403)."""
+    path = settings.db_path
+    writable = not read_only and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    repo = open_shared(path, read_only=not writable)
+    return ApiContext(repo, KeyStore(keys_path(path)), api_config or ApiConfig())
+
+
+def serve(
+    settings: Settings, show: bool = False, read_only: bool = False, api_config=None, **kwargs
+):
+    """Start the Panel server on ``settings.host:settings.port`` (blocks until stopped).
+
+    The HTTP API (``aurorax.api``) is served by the same process under ``/api/v1``; with
+    ``read_only`` (or a file this user cannot write) it refuses writes. ``api_config`` is an
+    :class:`aurorax.api.ApiConfig` with the API's limits.
+    """
     hv.extension("bokeh", logo=False)
     pn.extension(
         "tabulator",
@@ -65,7 +88,12 @@ def serve(settings: Settings, show: bool = False, **kwargs):
     # Tornado refuses to serve a folder that does not exist; a repository without products yet
     # (a fresh ingest target) still gets an empty one.
     settings.products_dir.mkdir(parents=True, exist_ok=True)
+    context = _api_context(settings, read_only, api_config)
+    # Imports and numba compilation of the first raster, off the first visitor's clock.
+    threading.Thread(target=warm_up, name="aurorax-warm-up", daemon=True).start()
     print(f"aurorax dashboard: http://{settings.host}:{settings.port}/overview", flush=True)
+    mode = "read-only" if context.repository.read_only else "writes with an API key"
+    print(f"aurorax API ({mode}): http://{settings.host}:{settings.port}/api/v1/openapi.json")
     return pn.serve(
         factories,
         address=settings.host,
@@ -76,5 +104,6 @@ def serve(settings: Settings, show: bool = False, **kwargs):
         # handler refuses paths that leave the folder).
         static_dirs={"products": str(settings.products_dir)},
         websocket_origin=[f"{settings.host}:{settings.port}", f"localhost:{settings.port}"],
+        extra_patterns=[*api_patterns(context), *kwargs.pop("extra_patterns", [])],
         **kwargs,
     )

@@ -6,20 +6,48 @@ returns plain data (DataFrames), so pages never touch DuckDB directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import panel as pn
 
-from aurorax.engine import Repository
+from aurorax.engine import Repository, shared_repository
 
 __all__ = ["availability", "repository_counts"]
 
 
-@pn.cache(max_items=16, policy="LRU")
-def _counts(db_path: str, mtime_ns: int) -> pd.DataFrame:
-    # The file's modification time is part of the key so a rebuilt repository is read afresh.
+@contextmanager
+def _reading(db_path) -> Iterator[Repository]:
+    """The repository to read: the process's shared one when the server opened it (the API may
+    hold it writable, and DuckDB refuses a second, read-only open of that file), else a
+    read-only connection of our own for this call."""
+    shared = shared_repository(db_path)
+    if shared is not None:
+        yield shared
+        return
     with Repository(Path(db_path), read_only=True) as repo:
+        yield repo
+
+
+def _stamp(path: Path) -> tuple:
+    """Cache key of the repository's content: the file's and its WAL's modification times, and
+    the shared repository's count of committed writes (in-process writes may touch neither file
+    until DuckDB checkpoints)."""
+    wal = path.with_name(path.name + ".wal")
+    shared = shared_repository(path)
+    return (
+        path.stat().st_mtime_ns,
+        wal.stat().st_mtime_ns if wal.exists() else 0,
+        -1 if shared is None else shared.changes,
+    )
+
+
+@pn.cache(max_items=16, policy="LRU")
+def _counts(db_path: str, stamp: tuple) -> pd.DataFrame:
+    # The content stamp (_stamp) is part of the key so a rebuilt or written repository is read afresh.
+    with _reading(db_path) as repo:
         return repo.counts()
 
 
@@ -34,12 +62,12 @@ def repository_counts(db_path: Path) -> pd.DataFrame:
     path = Path(db_path)
     if not path.exists():
         raise FileNotFoundError(f"no repository at {path}")
-    return _counts(str(path), path.stat().st_mtime_ns)
+    return _counts(str(path), _stamp(path))
 
 
 @pn.cache(max_items=64, policy="LRU")
-def _availability(db_path: str, mtime_ns: int, start, end) -> pd.DataFrame:
-    with Repository(Path(db_path), read_only=True) as repo:
+def _availability(db_path: str, stamp: tuple, start, end) -> pd.DataFrame:
+    with _reading(db_path) as repo:
         return repo.availability(start=start, end=end)
 
 
@@ -48,7 +76,7 @@ def availability(db_path: Path, start=None, end=None) -> pd.DataFrame:
     path = Path(db_path)
     if not path.exists():
         raise FileNotFoundError(f"no repository at {path}")
-    return _availability(str(path), path.stat().st_mtime_ns, start, end)
+    return _availability(str(path), _stamp(path), start, end)
 
 
 # -- conjunction search page ------------------------------------------------------------------
@@ -63,39 +91,39 @@ def _existing(db_path) -> Path:
 
 
 @pn.cache(max_items=16, policy="LRU")
-def _data_sources(db_path: str, mtime_ns: int) -> list:
-    with Repository(Path(db_path), read_only=True) as repo:
+def _data_sources(db_path: str, stamp: tuple) -> list:
+    with _reading(db_path) as repo:
         return repo.list_data_sources()
 
 
 def data_sources(db_path: Path) -> list:
     """Every data source of the repository (``DataSource`` values, ordered by identifier)."""
     path = _existing(db_path)
-    return _data_sources(str(path), path.stat().st_mtime_ns)
+    return _data_sources(str(path), _stamp(path))
 
 
 @pn.cache(max_items=32, policy="LRU")
-def _search_conjunctions(db_path: str, mtime_ns: int, query_json: str):
+def _search_conjunctions(db_path: str, stamp: tuple, query_json: str):
     import json
 
     from aurorax.engine import search_conjunctions as _search
 
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         return _search(repo, json.loads(query_json))
 
 
 def search_conjunctions(db_path: Path, query_json: str):
     """``aurorax.engine.search_conjunctions`` on an AuroraX JSON body (a string, the cache key)."""
     path = _existing(db_path)
-    return _search_conjunctions(str(path), path.stat().st_mtime_ns, query_json)
+    return _search_conjunctions(str(path), _stamp(path), query_json)
 
 
 @pn.cache(max_items=64, policy="LRU")
-def _member_tracks(db_path, mtime_ns, start, end, members, location) -> pd.DataFrame:
+def _member_tracks(db_path, stamp, start, end, members, location) -> pd.DataFrame:
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
     frames = []
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         for identifier, program, platform in members:
             rows = search_ephemeris(
                 repo, EphemerisQuery(start, end, programs=[program], platforms=[platform])
@@ -123,15 +151,15 @@ def member_tracks(db_path: Path, start, end, members, location: str) -> pd.DataF
     ``geo``, ``nbtrace``, ``sbtrace``.
     """
     path = _existing(db_path)
-    return _member_tracks(str(path), path.stat().st_mtime_ns, start, end, tuple(members), location)
+    return _member_tracks(str(path), _stamp(path), start, end, tuple(members), location)
 
 
 @pn.cache(max_items=64, policy="LRU")
-def _night_products(db_path, mtime_ns, start, end, members) -> pd.DataFrame:
+def _night_products(db_path, stamp, start, end, members) -> pd.DataFrame:
     from aurorax.engine import DataProductQuery, search_data_products
 
     frames = []
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         for identifier, program, platform in members:
             rows = search_data_products(
                 repo,
@@ -153,7 +181,7 @@ def night_products(db_path: Path, start, end, members) -> pd.DataFrame:
     """Keogram and movie data products of ``members`` (``(identifier, program, platform)``)
     lying in ``[start, end)`` (see ``search_data_products``)."""
     path = _existing(db_path)
-    return _night_products(str(path), path.stat().st_mtime_ns, start, end, tuple(members))
+    return _night_products(str(path), _stamp(path), start, end, tuple(members))
 
 
 # -- keogramist page --------------------------------------------------------------------------
@@ -161,7 +189,7 @@ __all__ += ["daily_keograms", "daily_movies", "keogram_of_day", "fisheye_at", "m
 
 
 @pn.cache(max_items=32, policy="LRU")
-def _daily_products(db_path, mtime_ns, start, end, programs, filter_json, kind) -> pd.DataFrame:
+def _daily_products(db_path, stamp, start, end, programs, filter_json, kind) -> pd.DataFrame:
     import json
 
     from aurorax.engine import DataProductQuery, search_data_products
@@ -173,7 +201,7 @@ def _daily_products(db_path, mtime_ns, start, end, programs, filter_json, kind) 
         metadata_filter=json.loads(filter_json),
         data_product_types=[kind],
     )
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         rows = search_data_products(repo, query)
         uids = {s.identifier: s.metadata.get("site_uid") for s in repo.list_data_sources()}
     daily = [(m or {}).get(f"{kind}_type") == "daily" for m in rows["metadata"]]
@@ -188,7 +216,7 @@ def daily_keograms(db_path: Path, start, end, programs=(), filter_json: str = "{
     ``search_data_products`` plus ``site_uid`` (from the data source's metadata, or None)."""
     path = _existing(db_path)
     return _daily_products(
-        str(path), path.stat().st_mtime_ns, start, end, tuple(programs), filter_json, "keogram"
+        str(path), _stamp(path), start, end, tuple(programs), filter_json, "keogram"
     )
 
 
@@ -196,9 +224,7 @@ def daily_movies(db_path: Path, start, end, programs=()) -> pd.DataFrame:
     """Daily movie records (``metadata.movie_type`` daily) in ``[start, end)``, as
     :func:`daily_keograms` gives the keograms."""
     path = _existing(db_path)
-    return _daily_products(
-        str(path), path.stat().st_mtime_ns, start, end, tuple(programs), "{}", "movie"
-    )
+    return _daily_products(str(path), _stamp(path), start, end, tuple(programs), "{}", "movie")
 
 
 @pn.cache(max_items=128, policy="LRU")
@@ -353,10 +379,10 @@ def asi_mosaic_at(db_path: Path, asi_dir: Path, time):
 
 
 @pn.cache(max_items=64, policy="LRU")
-def _space_ephemeris(db_path: str, mtime_ns: int, start, end, programs: tuple) -> pd.DataFrame:
+def _space_ephemeris(db_path: str, stamp: tuple, start, end, programs: tuple) -> pd.DataFrame:
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         return search_ephemeris(repo, EphemerisQuery(start, end, programs=list(programs)))
 
 
@@ -367,7 +393,7 @@ def space_ephemeris(db_path: Path, start, end) -> pd.DataFrame:
     programs = tuple(sorted({s.program for s in data_sources(path) if s.source_type != "ground"}))
     if not programs:
         return pd.DataFrame(columns=["display_name", "epoch", "geo_lat", "geo_lon"])
-    rows = _space_ephemeris(str(path), path.stat().st_mtime_ns, start, end, programs)
+    rows = _space_ephemeris(str(path), _stamp(path), start, end, programs)
     kinds = {s.identifier: s.source_type for s in data_sources(path)}
     return rows[rows["data_source"].map(kinds) != "ground"].reset_index(drop=True)
 
@@ -388,7 +414,7 @@ def analysis_site(program: str, site_uid: str) -> str:
 
 
 @pn.cache(max_items=16, policy="LRU")
-def _analysis_imagers(db_path: str, mtime_ns: int, asi_dir: str) -> tuple:
+def _analysis_imagers(db_path: str, stamp: tuple, asi_dir: str) -> tuple:
     from aurorax.asi import AsiError, find_image_files
 
     counts = repository_counts(Path(db_path))
@@ -418,7 +444,7 @@ def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
     """(reader program, site_uid, display name) of the repository's all-sky imagers that have
     image files under ``asi_dir`` within the repository's time span; nothing is downloaded."""
     path = _existing(db_path)
-    return _analysis_imagers(str(path), path.stat().st_mtime_ns, str(asi_dir))
+    return _analysis_imagers(str(path), _stamp(path), str(asi_dir))
 
 
 def analysis_spacecraft(db_path: Path) -> tuple:
@@ -430,10 +456,10 @@ def analysis_spacecraft(db_path: Path) -> tuple:
 
 
 @pn.cache(max_items=64, policy="LRU")
-def _footprint_track(db_path: str, mtime_ns: int, platform: str, start, end) -> pd.DataFrame:
+def _footprint_track(db_path: str, stamp: tuple, platform: str, start, end) -> pd.DataFrame:
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
-    with Repository(Path(db_path), read_only=True) as repo:
+    with _reading(db_path) as repo:
         rows = search_ephemeris(repo, EphemerisQuery(start, end, platforms=[platform]))
     rows = rows[rows["nbtrace_lat"].notna() & rows["nbtrace_lon"].notna()]
     return rows[["epoch", "nbtrace_lat", "nbtrace_lon"]].sort_values("epoch").reset_index(drop=True)
@@ -443,7 +469,7 @@ def footprint_track(db_path: Path, platform: str, start, end) -> pd.DataFrame:
     """North B-trace footprint (``epoch``, ``nbtrace_lat``, ``nbtrace_lon``) of one spacecraft
     platform in ``[start, end)`` from the repository (``search_ephemeris``), time-sorted."""
     path = _existing(db_path)
-    return _footprint_track(str(path), path.stat().st_mtime_ns, platform, start, end)
+    return _footprint_track(str(path), _stamp(path), platform, start, end)
 
 
 @pn.cache(max_items=8, policy="LRU")

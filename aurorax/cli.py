@@ -5,7 +5,9 @@ Sub-commands
 ``aurorax demo build``     build the embedded demo data set into the repository file
 ``aurorax db info``        data sources and record counts of a repository file
 ``aurorax sources list``   the data sources, filtered by program / platform / instrument type / source type
-``aurorax serve``          start the web dashboard (building the demo first if the file is missing)
+``aurorax ingest DIR``     index an archive of THEMIS/REGO image files (Dask, resumable)
+``aurorax serve``          start the web dashboard and HTTP API (building the demo first if missing)
+``aurorax keys ...``       create, list and revoke API keys for writes through the HTTP API
 
 Every sub-command takes ``--db PATH``; without it the path comes from :mod:`aurorax.config`.
 """
@@ -214,6 +216,48 @@ def sources_list(db, program, platform, instrument_type, source_type) -> None:
         )
 
 
+# --- ingest -------------------------------------------------------------------------------------
+
+
+@main.command("ingest")
+@click.argument("archive", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_db_option
+@click.option(
+    "--products-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where keograms and movies go (default: AURORAX_PRODUCTS_DIR or <data_dir>/products).",
+)
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option(
+    "--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+    help="Worker processes of the local Dask cluster (ignored with --scheduler).",
+)  # fmt: skip
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@_fail_on_library_errors
+def ingest(archive, db, products_dir, scheduler, workers, progress) -> None:
+    """Index the THEMIS/REGO image files under ARCHIVE: sources, ephemeris, products, metadata.
+
+    Resumable: files and imager-days already stored are skipped. Exits with status 1 when a
+    file could not be ingested (each is named; the others are ingested).
+    """
+    from aurorax.ingest import format_summary, ingest_archive
+
+    settings = _settings(db)
+    summary = ingest_archive(
+        archive,
+        settings.db_path,
+        products_dir if products_dir is not None else settings.products_dir,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+        data_dir=settings.data_dir,
+    )
+    click.echo(format_summary(summary))
+    if summary.failures:
+        sys.exit(1)
+
+
 # --- serve --------------------------------------------------------------------------------------
 
 
@@ -228,9 +272,28 @@ def sources_list(db, program, platform, instrument_type, source_type) -> None:
     show_default=True,
     help="Build the demo data set first if the repository file does not exist.",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Serve the repository read-only: the API refuses writes, other processes may read it.",
+)
+@click.option(
+    "--api-max-body-mb",
+    type=click.FloatRange(min=0.001),
+    default=16.0,
+    show_default=True,
+    help="Largest API request body, MiB (larger ones get HTTP 413).",
+)
+@click.option(
+    "--api-max-records",
+    type=click.IntRange(1),
+    default=50_000,
+    show_default=True,
+    help="Most records in one API upload.",
+)
 @_fail_on_library_errors
-def serve(db, host, port, show, build_demo) -> None:
-    """Start the web dashboard on the repository."""
+def serve(db, host, port, show, build_demo, read_only, api_max_body_mb, api_max_records) -> None:
+    """Start the web dashboard and the HTTP API (/api/v1) on the repository."""
     settings = _settings(db)
     if host is not None or port is not None:
         settings = load_settings(db_path=settings.db_path, host=host, port=port)
@@ -254,7 +317,69 @@ def serve(db, host, port, show, build_demo) -> None:
         raise click.ClickException(
             f"the dashboard needs the web extras: pip install 'aurorax[app]' ({exc})"
         ) from exc
-    _serve(settings, show=show)
+    from aurorax.api import ApiConfig
+
+    limits = ApiConfig(max_body_bytes=int(api_max_body_mb * 2**20), max_records=api_max_records)
+    _serve(settings, show=show, read_only=read_only, api_config=limits)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """API keys for writes through the HTTP API (stored hashed in <db>.keys.sqlite3)."""
+
+
+def _key_store(db):
+    from aurorax.api import KeyStore, keys_path
+
+    return KeyStore(keys_path(_settings(db).db_path))
+
+
+@keys.command("create")
+@_db_option
+@click.option("--owner", required=True, help="E-mail of the key's owner.")
+@click.option(
+    "--source",
+    "source_ids",
+    type=int,
+    multiple=True,
+    help="Only this data source identifier (repeatable); default: every source of the owner.",
+)
+@_fail_on_library_errors
+def keys_create(db, owner, source_ids) -> None:
+    """Create a key; its secret is printed once (only a salted hash is stored)."""
+    store = _key_store(db)
+    key, token = store.create(owner, source_ids)
+    scope = ", ".join(map(str, key.sources)) if key.sources else f"data sources owned by {owner}"
+    click.echo(f"key {key.key_id} for {key.owner} (writes: {scope})")
+    click.echo(token)
+
+
+@keys.command("list")
+@_db_option
+@_fail_on_library_errors
+def keys_list(db) -> None:
+    """The keys (never their secrets)."""
+    found = _key_store(db).list()
+    if not found:
+        click.echo("no API keys")
+        return
+    for key in found:
+        scope = ",".join(map(str, key.sources)) or "owned"
+        state = f"revoked {key.revoked}" if key.revoked else "active"
+        click.echo(f"{key.key_id}  {key.owner:<32} {scope:<12} created {key.created}  {state}")
+
+
+@keys.command("revoke")
+@_db_option
+@click.argument("key_id")
+@_fail_on_library_errors
+def keys_revoke(db, key_id) -> None:
+    """Revoke a key (by its id, as ``keys list`` shows it)."""
+    key = _key_store(db).revoke(key_id)
+    click.echo(f"key {key.key_id} of {key.owner} revoked {key.revoked}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,12 +32,19 @@ class ServerURL(str):
 
 
 @contextlib.contextmanager
-def running_server(db_path: Path, data_dir: Path, path: str = "/overview", timeout_s: float = 90):
-    """Run the dashboard on ``db_path`` and yield its base URL once ``path`` answers 200."""
+def running_server(
+    db_path: Path,
+    data_dir: Path,
+    path: str = "/overview",
+    timeout_s: float = 90,
+    extra_args: tuple[str, ...] = (),
+):
+    """Run the dashboard on ``db_path`` and yield its base URL once ``path`` answers 200
+    (``extra_args`` are more ``aurorax serve`` options, e.g. ``("--read-only",)``)."""
     port = free_port()
     env = {**os.environ, "AURORAX_DATA_DIR": str(data_dir)}
     cmd = [sys.executable, "-m", "aurorax.cli", "serve", "--db", str(db_path)]
-    cmd += ["--port", str(port), "--no-build-demo"]
+    cmd += ["--port", str(port), "--no-build-demo", *extra_args]
     log = data_dir / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

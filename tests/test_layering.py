@@ -17,6 +17,8 @@ ALLOWED = {
     "aurorax.demo": {"aurorax.engine", "aurorax.asi", "aurorax.geo"},
     "aurorax.viz": {"aurorax.engine", "aurorax.asi", "aurorax.geo", "aurorax.demo"},
     "aurorax.api": {"aurorax.engine", "aurorax.asi", "aurorax.geo"},
+    "aurorax.client": {"aurorax.api", "aurorax.engine", "aurorax.asi", "aurorax.geo"},
+    "aurorax.ingest": {"aurorax.engine", "aurorax.asi", "aurorax.geo", "aurorax.demo"},
 }
 WEB_LIBRARIES = {"panel", "holoviews", "bokeh", "geoviews", "datashader"}
 
@@ -40,7 +42,8 @@ def _part(module: str) -> str | None:
 
 
 def _modules(folder: str):
-    for path in sorted((ROOT / folder).rglob("*.py")):
+    single = ROOT / f"{folder}.py"  # a part that is one module (aurorax.client)
+    for path in [single] if single.exists() else sorted((ROOT / folder).rglob("*.py")):
         yield path, ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 

@@ -21,6 +21,7 @@ from ._records import (
 )
 from ._repository import Repository
 from ._schema import SCHEMA_VERSION
+from ._shared import close_shared, open_shared, shared_repository
 
 __all__ = [
     "SOURCE_TYPES",
@@ -35,6 +36,9 @@ __all__ = [
     "DuplicateError",
     "StoreError",
     "Repository",
+    "open_shared",
+    "shared_repository",
+    "close_shared",
     "ephemeris_records_to_frame",
     "ephemeris_frame_to_records",
     "data_product_records_to_frame",

@@ -87,7 +87,17 @@ class Repository:
         self.path = path if str(path) == MEMORY else Path(path).expanduser()
         self.read_only = bool(read_only)
         self._write_lock = threading.Lock()
+        self._changes = 0
         self._con = open_store(self.path, self.read_only)
+
+    @property
+    def changes(self) -> int:
+        """Write transactions committed through this object so far.
+
+        Caches of reads key on it (with the file's modification time): in-process writes do
+        not always change the file's mtime before a checkpoint.
+        """
+        return self._changes
 
     def close(self) -> None:
         """Close the connection (cursors handed out become unusable)."""
@@ -153,6 +163,7 @@ class Repository:
             try:
                 work(self._con)
                 self._con.commit()
+                self._changes += 1
             except BaseException as exc:
                 try:
                     self._con.rollback()

@@ -1,0 +1,250 @@
+"""Handlers of data sources and record uploads (``/api/v1/data_sources...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from aurorax.engine import (
+    DataSource,
+    NotFoundError,
+    ValidationError,
+    data_product_records_to_frame,
+    ephemeris_records_to_frame,
+)
+
+from ._base import ApiHandler
+from ._convert import SOURCE_FORMATS, source_json
+from ._errors import PayloadTooLargeError, PermissionDeniedError
+
+__all__ = [
+    "DataSourcesHandler",
+    "DataSourceHandler",
+    "DataSourceSearchHandler",
+    "EphemerisUploadHandler",
+    "DataProductUploadHandler",
+    "match_sources",
+]
+
+
+def match_sources(
+    sources: Sequence[DataSource],
+    programs: Sequence[str] = (),
+    platforms: Sequence[str] = (),
+    instrument_types: Sequence[str] = (),
+    source_type: str | None = None,
+    owner: str | None = None,
+) -> list[DataSource]:
+    """Sources matching the filters: OR within a list, AND across, case-insensitive (as the
+    engine's searches match them); empty = any."""
+    wanted = {
+        "program": {v.lower() for v in programs},
+        "platform": {v.lower() for v in platforms},
+        "instrument_type": {v.lower() for v in instrument_types},
+    }
+    out = []
+    for s in sources:
+        if any(vals and getattr(s, k).lower() not in vals for k, vals in wanted.items()):
+            continue
+        if source_type is not None and s.source_type != source_type:
+            continue
+        if owner is not None and s.owner.lower() != owner.lower():
+            continue
+        out.append(s)
+    return out
+
+
+def _stats(repo) -> dict[int, dict]:
+    counts = repo.counts()
+    out = {}
+    for row in counts.itertuples(index=False):
+        out[int(row.identifier)] = {
+            "ephemeris_count": int(row.ephemeris_count),
+            "data_product_count": int(row.data_product_count),
+            "earliest_ephemeris_loaded": None
+            if pd.isna(row.first_epoch)
+            else row.first_epoch.strftime("%Y-%m-%dT%H:%M:%S"),
+            "latest_ephemeris_loaded": None
+            if pd.isna(row.last_epoch)
+            else row.last_epoch.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+    return out
+
+
+class _SourceFormat(ApiHandler):
+    def record_format(self) -> str:
+        fmt = self.get_query_argument("format", "basic_info")
+        if fmt not in SOURCE_FORMATS:
+            raise ValidationError(
+                f"format: {fmt!r} is not allowed; allowed: {', '.join(SOURCE_FORMATS)}"
+            )
+        return fmt
+
+    def listed(self, sources, fmt: str, include_stats: bool):
+        repo = self.context.repository
+        stats = _stats(repo) if include_stats else {}
+        return [
+            source_json(s, fmt, stats.get(s.identifier) if include_stats else None) for s in sources
+        ]
+
+
+class DataSourcesHandler(_SourceFormat):
+    """``GET /data_sources`` (anonymous list with filters) and ``POST /data_sources`` (key)."""
+
+    async def get(self) -> None:
+        fmt = self.record_format()
+        include_stats = self.bool_argument("include_stats")
+        filters = {
+            k: self.get_query_argument(k, None)
+            for k in ("program", "platform", "instrument_type", "source_type", "owner")
+        }
+
+        def work():
+            sources = self.context.repository.list_data_sources(
+                program=filters["program"],
+                platform=filters["platform"],
+                instrument_type=filters["instrument_type"],
+                source_type=filters["source_type"],
+            )
+            if filters["owner"] is not None:
+                sources = [s for s in sources if s.owner.lower() == filters["owner"].lower()]
+            return self.listed(sources, fmt, include_stats)
+
+        self.send_json(await self.run(work))
+
+    async def post(self) -> None:
+        body = self.json_object()
+        key = self.api_key()
+        body.setdefault("owner", key.owner)
+        if not isinstance(body["owner"], str) or body["owner"].strip().lower() != key.owner.lower():
+            raise PermissionDeniedError(
+                f"the API key of {key.owner} may only create data sources owned by {key.owner}, "
+                f"not by {body['owner']!r}"
+            )
+        source = DataSource.from_dict(body)
+        stored = await self.run(self.context.repository.add_data_source, source)
+        self.set_header("Location", f"{self.request.path.rstrip('/')}/{stored.identifier}")
+        self.send_json(stored.to_dict(), status=201)
+
+
+class DataSourceHandler(_SourceFormat):
+    """``GET /data_sources/{identifier}``."""
+
+    async def get(self, identifier: str) -> None:
+        ident = self.identifier(identifier)
+        fmt = self.record_format()
+        include_stats = self.bool_argument("include_stats")
+
+        def work():
+            source = self.context.repository.get_data_source(ident)
+            return self.listed([source], fmt, include_stats)[0]
+
+        self.send_json(await self.run(work))
+
+
+class DataSourceSearchHandler(_SourceFormat):
+    """``POST /data_sources/search`` with ``{programs, platforms, instrument_types}``."""
+
+    async def post(self) -> None:
+        body = self.json_object()
+        fmt = self.record_format()
+        include_stats = self.bool_argument("include_stats")
+        allowed = ("programs", "platforms", "instrument_types", "source_type", "owner")
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise ValidationError(f"query: unknown field(s) {unknown}; allowed: {list(allowed)}")
+        lists = {}
+        for name in allowed[:3]:
+            value = body.get(name) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError(f"{name}: expected a list of strings, got {value!r}")
+            lists[name] = value
+        for name in allowed[3:]:
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise ValidationError(f"{name}: expected a string, got {body[name]!r}")
+
+        def work():
+            found = match_sources(
+                self.context.repository.list_data_sources(),
+                **lists,
+                source_type=body.get("source_type"),
+                owner=body.get("owner"),
+            )
+            return self.listed(found, fmt, include_stats)
+
+        self.send_json(await self.run(work))
+
+
+class _Upload(ApiHandler):
+    kind = ""
+
+    def to_frame(self, records, sources):
+        raise NotImplementedError
+
+    def ingest(self, frame) -> int:
+        raise NotImplementedError
+
+    async def post(self, identifier: str) -> None:
+        records = self.json_body()
+        key = self.api_key()
+        ident = self.identifier(identifier)
+        if not isinstance(records, list):
+            raise ValidationError(
+                f"request body: expected a JSON list of {self.kind} records, got "
+                f"{type(records).__name__}"
+            )
+        limit = self.context.config.max_records
+        if len(records) > limit:
+            raise PayloadTooLargeError(
+                f"{len(records)} {self.kind} records in one upload; the server takes at most "
+                f"{limit} (split the upload)"
+            )
+        bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise ValidationError(f"{self.kind} record {bad}: expected a JSON object")
+        repo = self.context.repository
+
+        def work() -> int:
+            sources = repo.list_data_sources()
+            source = next((s for s in sources if s.identifier == ident), None)
+            if source is None:
+                raise NotFoundError(f"no data source with identifier {ident}")
+            self.check_may_write(key, source)
+            # The URL names the source; records may omit it, and may not name another one.
+            frame = self.to_frame([{"data_source": ident} | r for r in records], sources)
+            wrong = frame.index[frame["data_source"] != ident]
+            if len(wrong):
+                raise ValidationError(
+                    f"{self.kind} record {int(wrong[0])}: data_source "
+                    f"{frame['data_source'].iloc[int(wrong[0])]} is not data source {ident} "
+                    "of this URL"
+                )
+            return self.ingest(frame)
+
+        stored = await self.run(work)
+        self.send_json({"data_source": ident, "result_count": stored})
+
+
+class EphemerisUploadHandler(_Upload):
+    """``POST /data_sources/{identifier}/ephemeris``: validated, stored as one transaction."""
+
+    kind = "ephemeris"
+
+    def to_frame(self, records, sources):
+        return ephemeris_records_to_frame(records, sources)
+
+    def ingest(self, frame) -> int:
+        return self.context.repository.ingest_ephemeris(frame)
+
+
+class DataProductUploadHandler(_Upload):
+    """``POST /data_sources/{identifier}/data_products``: validated, stored as one transaction."""
+
+    kind = "data product"
+
+    def to_frame(self, records, sources):
+        return data_product_records_to_frame(records, sources)
+
+    def ingest(self, frame) -> int:
+        return self.context.repository.ingest_data_products(frame)
