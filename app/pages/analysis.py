@@ -19,12 +19,14 @@ import io
 import tempfile
 from pathlib import Path
 
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 
 from app import services
+from app.pages._export import export_buttons
 from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
 from aurorax.config import load_settings
 from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
@@ -72,6 +74,7 @@ class AnalysisState(param.Parameterized):
         super().__init__(**params)
         self._imager = None
         self._names = {}
+        self._analysed = False  # analyse() ran since load() set the choices
 
     # -- choices -----------------------------------------------------------------------------
     def load(self, site: str = "", spacecraft: str = "", start: str = "", end: str = "") -> None:
@@ -118,7 +121,10 @@ class AnalysisState(param.Parameterized):
                     return
             else:
                 self._closest_approach()
-        self.analyse()
+            self._analysed = False
+        # The batch ran analyse() if the choices changed; otherwise (the same as before) run it.
+        if not self._analysed:
+            self.analyse()
 
     def find_closest_approach(self) -> None:
         """Set the window to ten minutes around the footprint's closest approach to the site."""
@@ -173,6 +179,7 @@ class AnalysisState(param.Parameterized):
         """Footprint track, intensity in the box of every frame, and the montage frames."""
         if not self.site or not self.spacecraft or self.start is None or self.end is None:
             return
+        self._analysed = True
         start, end = _utc(self.start), _utc(self.end)
         if end <= start:
             self._fail(
@@ -337,26 +344,48 @@ class AnalysisPage(pn.viewable.Viewer):
     def __init__(self, state: AnalysisState, **params):
         super().__init__(**params)
         self.state = state
+        # The montage's PNG is the matplotlib one below (make_montage); HTML keeps it interactive.
+        self.montage_exports = export_buttons(
+            self.montage_layout, "montage", "aurorax conjunction montage", formats=("html",)
+        )
+        self.intensity_exports = export_buttons(
+            self.intensity_plot, "intensity", "aurorax footprint intensity"
+        )
+
+    def montage_plots(self) -> list:
+        """The montage frames with the track, footprint and box (HoloViews elements)."""
+        s = self.state
+        rows, cols = s.track if s.track is not None else ((), ())
+        letters = "ABCDEFGH"
+        return [
+            plot_footprint_fisheye(
+                fisheye, rows, cols, dot, box, title=f"({letters[i]}) {fisheye.time:%H:%M:%S} UT"
+            )
+            for i, (fisheye, dot, box) in enumerate(s.panels)
+        ]
+
+    def montage_layout(self):
+        """The montage frames side by side (a HoloViews Layout), or None."""
+        plots = self.montage_plots()
+        return hv.Layout(plots).cols(len(plots)) if plots else None
+
+    def intensity_plot(self):
+        """The intensity time series at the footprint (HoloViews), or None."""
+        s = self.state
+        if s.series is None or s.series.empty:
+            return None
+        label = f"mean counts in {s.box_ew_km:g} x {s.box_ns_km:g} km"
+        return plot_footprint_intensity(s.series, [p[0].time for p in s.panels], ylabel=label)
 
     def _montage(self, panels, track):
         if not panels:
             return pn.pane.Markdown("No frames to show.")
-        rows, cols = track if track is not None else ((), ())
-        letters = "ABCDEFGH"
-        plots = [
-            plot_footprint_fisheye(
-                fisheye, rows, cols, dot, box, title=f"({letters[i]}) {fisheye.time:%H:%M:%S} UT"
-            )
-            for i, (fisheye, dot, box) in enumerate(panels)
-        ]
-        return pn.Row(*[pn.pane.HoloViews(p) for p in plots], name="montage")
+        return pn.Row(*[pn.pane.HoloViews(p) for p in self.montage_plots()], name="montage")
 
     def _series(self, series, panels):
-        if series is None or series.empty:
+        plot = self.intensity_plot()
+        if plot is None:
             return pn.pane.Markdown("")
-        s = self.state
-        label = f"mean counts in {s.box_ew_km:g} x {s.box_ns_km:g} km"
-        plot = plot_footprint_intensity(series, [p[0].time for p in panels], ylabel=label)
         return pn.pane.HoloViews(plot, name="intensity")
 
     def __panel__(self):
@@ -406,7 +435,9 @@ class AnalysisPage(pn.viewable.Viewer):
             ),
             controls,
             pn.panel(pn.bind(self._montage, s.param.panels, s.param.track)),
+            self.montage_exports,
             pn.panel(pn.bind(self._series, s.param.series, s.param.panels)),
+            self.intensity_exports,
             exports,
             sizing_mode="stretch_width",
         )

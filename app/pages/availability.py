@@ -10,6 +10,7 @@ import panel as pn
 import param
 
 from app import services
+from app.pages._export import export_buttons
 from aurorax.viz import plot_availability
 
 __all__ = ["AvailabilityState", "AvailabilityPage", "create_page"]
@@ -103,15 +104,20 @@ class AvailabilityPage(pn.viewable.Viewer):
     def __init__(self, state: AvailabilityState, **params):
         super().__init__(**params)
         self.state = state
+        self.exports = export_buttons(self.heatmap_plot, "availability", "aurorax availability")
+
+    def heatmap_plot(self):
+        """The availability heat map of the current choices (HoloViews), or None."""
+        rows = self.state.selected()
+        if self.state.sources is None or rows.empty:
+            return None
+        return plot_availability(rows, self.state.sources, kind=_KINDS[self.state.kind])
 
     def _heatmap(self, *_):
-        rows = self.state.selected()
-        kind = _KINDS[self.state.kind]
-        if self.state.sources is None or rows.empty:
+        plot = self.heatmap_plot()
+        if plot is None:
             return pn.pane.Markdown("No records in the chosen days.")
-        return pn.pane.HoloViews(
-            plot_availability(rows, self.state.sources, kind=kind), sizing_mode="stretch_width"
-        )
+        return pn.pane.HoloViews(plot, sizing_mode="stretch_width")
 
     def __panel__(self):
         s = self.state
@@ -134,6 +140,7 @@ class AvailabilityPage(pn.viewable.Viewer):
             ),
             controls,
             pn.panel(pn.bind(self._heatmap, s.param.availability, s.param.program, s.param.kind)),
+            self.exports,
             pn.pane.Markdown("### Data statistics"),
             pn.widgets.Tabulator(
                 pn.bind(lambda *_: s.statistics(), s.param.availability, s.param.program),

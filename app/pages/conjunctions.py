@@ -11,114 +11,36 @@ import io
 import json
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pandas as pd
 import panel as pn
 import param
 
 from app import services
+from app.pages._conjunction_detail import analysis_url, detail_view
+from app.pages._conjunction_form import (
+    BLOCK_KINDS,
+    EXAMPLES,
+    FIELDS,
+    ORDERED_TYPES,
+    SOURCE_TYPES,
+    UNORDERED,
+    block_card,
+    empty_block,
+    parse_locations,
+)
 from aurorax.engine import (
     CONJUNCTION_TYPES,
-    HEMISPHERES,
-    LOGICAL_OPERATORS,
     OPERATORS,
     ConjunctionQuery,
     field_of_view_radius_km,
 )
-from aurorax.viz import plot_conjunction_distance, plot_conjunction_map
 
 __all__ = ["ConjunctionSearchState", "ConjunctionSearchPage", "EXAMPLES", "create_page"]
 
-BLOCK_KINDS = {
-    "ground": "Ground",
-    "space": "Space",
-    "events": "Events",
-    "adhoc": "Custom locations",
-}
-_SOURCE_TYPES = {"ground": ("ground",), "space": ("leo", "heo", "lunar"), "events": ("event_list",)}
-_FIELDS = {"programs": "program", "platforms": "platform", "instrument_types": "instrument_type"}
-_ORDERED_TYPES = ("int", "double")
-_UNORDERED = ("=", "!=", "in", "not in")
 MAX_ROWS = 10_000
 _LOCATION = {"nbtrace": "nbtrace", "sbtrace": "sbtrace", "geographic": "geo"}
-
-_APA = {
-    "logical_operator": "AND",
-    "expressions": [
-        {"key": "calgary_apa_ml_v1", "operator": "in", "values": ["classified as APA"]},
-        {"key": "calgary_apa_ml_v1_confidence", "operator": ">=", "values": ["95"]},
-    ],
-}
-
-# Pre-loaded searches: criteria only; they keep the form's dates.
-EXAMPLES = {
-    "THEMIS ASI x THEMIS spacecraft within 500 km, pulsating aurora (APA) >= 95 %": {
-        "ground": [
-            {
-                "programs": ["themis-asi"],
-                "instrument_types": ["panchromatic ASI"],
-                "ephemeris_metadata_filters": _APA,
-            }
-        ],
-        "space": [
-            {"programs": ["themis"], "instrument_types": ["footprint"], "hemisphere": ["northern"]}
-        ],
-        "conjunction_types": ["nbtrace"],
-        "max_distances": {"ground1-space1": 500},
-    },
-    "THEMIS ASI x THEMIS spacecraft within 500 km": {
-        "ground": [{"programs": ["themis-asi"]}],
-        "space": [{"programs": ["themis"], "hemisphere": ["northern"]}],
-        "conjunction_types": ["nbtrace"],
-        "max_distances": {"ground1-space1": 500},
-    },
-    "Any imager x THEMIS spacecraft in the imager's field of view (5 deg elevation)": {
-        "ground": [{}],
-        "space": [{"programs": ["themis"]}],
-        "conjunction_types": ["nbtrace"],
-        "max_distances": {"ground1-space1": None},
-        "field_of_view": {"min_elevation_deg": 5, "emission_altitude_km": 110},
-    },
-    "Gillam (custom location) x any spacecraft within 1000 km": {
-        "space": [{}],
-        "adhoc": [{"locations": [{"lat": 56.38, "lon": -94.64}]}],
-        "conjunction_types": ["nbtrace"],
-        "max_distances": {"space1-adhoc1": 1000},
-    },
-}
-
-
-def _empty_block(kind: str) -> dict:
-    if kind == "adhoc":
-        return {"kind": "adhoc", "locations": ""}
-    block = {
-        "kind": kind,
-        "programs": [],
-        "platforms": [],
-        "instrument_types": [],
-        "logical_operator": "AND",
-        "filters": [],
-    }
-    if kind == "space":
-        block["hemisphere"] = []
-    return block
-
-
-def _parse_locations(text: str) -> list[dict]:
-    """``"56.4, -94.6; 62.8, -92.1"`` -> AuroraX locations (lat, lon degrees)."""
-    out = []
-    for part in (p.strip() for p in text.replace("\n", ";").split(";")):
-        if not part:
-            continue
-        try:
-            lat, lon = (float(v) for v in part.split(","))
-        except ValueError:
-            raise ValueError(
-                f"custom location {part!r}: write 'lat, lon' in degrees, locations separated by ';'"
-            ) from None
-        out.append({"lat": lat, "lon": lon})
-    return out
 
 
 class ConjunctionSearchState(param.Parameterized):
@@ -170,23 +92,23 @@ class ConjunctionSearchState(param.Parameterized):
         with param.parameterized.batch_call_watchers(self):
             self.start = first.date()
             self.end = first.date()
-            self.blocks = [_empty_block("ground"), _empty_block("space")]
+            self.blocks = [empty_block("ground"), empty_block("space")]
             self.blocks_version += 1
 
     def options(self, kind: str, field: str) -> list[str]:
         """Values of ``field`` (``programs``, ``platforms``, ``instrument_types``) offered for a
         block of ``kind``, from the repository's data sources."""
-        types = _SOURCE_TYPES.get(kind, ())
-        return sorted({getattr(s, _FIELDS[field]) for s in self._sources if s.source_type in types})
+        types = SOURCE_TYPES.get(kind, ())
+        return sorted({getattr(s, FIELDS[field]) for s in self._sources if s.source_type in types})
 
     def _block_sources(self, block: dict) -> list:
         chosen = [
             s
             for s in self._sources
-            if s.source_type in _SOURCE_TYPES.get(block["kind"], ())
+            if s.source_type in SOURCE_TYPES.get(block["kind"], ())
             and all(
                 not block.get(f) or getattr(s, a).lower() in {v.lower() for v in block[f]}
-                for f, a in _FIELDS.items()
+                for f, a in FIELDS.items()
             )
         ]
         return chosen
@@ -204,7 +126,7 @@ class ConjunctionSearchState(param.Parameterized):
         field = self.metadata_schema(index).get(key)
         if field is None:
             return list(OPERATORS)
-        return list(OPERATORS if field.data_type in _ORDERED_TYPES else _UNORDERED)
+        return list(OPERATORS if field.data_type in ORDERED_TYPES else UNORDERED)
 
     def allowed_values(self, index: int, key: str) -> list[str]:
         """The schema's allowed values of ``key`` (as strings; empty = free text)."""
@@ -223,7 +145,7 @@ class ConjunctionSearchState(param.Parameterized):
         """Append an empty block of ``kind`` (``ground``, ``space``, ``events``, ``adhoc``)."""
         if kind not in BLOCK_KINDS:
             raise ValueError(f"kind must be one of {', '.join(BLOCK_KINDS)}, got {kind!r}")
-        block = _empty_block(kind)
+        block = empty_block(kind)
         if kind == "adhoc":
             block["locations"] = "56.38, -94.64"
         self.blocks.append(block)
@@ -237,7 +159,7 @@ class ConjunctionSearchState(param.Parameterized):
         """Set one field of block ``index`` (a selection or the locations text)."""
         self.blocks[index][field] = value
         # The metadata keys on offer depend on the sources the block selects.
-        self._changed(structure=field in _FIELDS)
+        self._changed(structure=field in FIELDS)
 
     def add_filter(self, index: int) -> None:
         """Add a metadata expression to block ``index``, on the first key of its schema."""
@@ -289,9 +211,9 @@ class ConjunctionSearchState(param.Parameterized):
         }
         for b in self.blocks:
             if b["kind"] == "adhoc":
-                entry = {"locations": _parse_locations(b["locations"])}
+                entry = {"locations": parse_locations(b["locations"])}
             else:
-                entry = {f: list(b[f]) for f in _FIELDS}
+                entry = {f: list(b[f]) for f in FIELDS}
                 if b["kind"] == "space":
                     entry["hemisphere"] = list(b["hemisphere"])
                 entry["ephemeris_metadata_filters"] = (
@@ -337,13 +259,13 @@ class ConjunctionSearchState(param.Parameterized):
         for kind in ("ground", "space", "events", "adhoc", "custom_locations"):
             for entry in body.get(kind) or []:
                 kind_ = "adhoc" if kind == "custom_locations" else kind
-                block = _empty_block(kind_)
+                block = empty_block(kind_)
                 if kind_ == "adhoc":
                     block["locations"] = "; ".join(
                         f"{loc['lat']:g}, {loc['lon']:g}" for loc in entry.get("locations", [])
                     )
                 else:
-                    for f in _FIELDS:
+                    for f in FIELDS:
                         block[f] = list(entry.get(f) or [])
                     if kind_ == "space":
                         block["hemisphere"] = list(entry.get("hemisphere") or [])
@@ -535,34 +457,8 @@ class ConjunctionSearchState(param.Parameterized):
             "field_of_view_km": fov_km,
             "limit_km": max(limits) if limits else None,
             "products": products,
-            "analysis_url": _analysis_url(imager, spacecraft, start, end),
+            "analysis_url": analysis_url(imager, spacecraft, start, end),
         }
-
-
-def _link_button(label: str, url: str) -> pn.widgets.Button:
-    """A button that opens ``url`` in the same tab (a browser-side jump, no server round trip)."""
-    button = pn.widgets.Button(label=label, color="primary", width=260)
-    button.js_on_click(args={"url": url}, code="window.location.href = url")
-    return button
-
-
-def _analysis_url(imager: str | None, spacecraft: str | None, start, end) -> str | None:
-    """Link into the Conjunction analysis page for an imager and a spacecraft of a conjunction:
-    the conjunction's minutes plus five on either side (``[start, end)``, at most 2 hours)."""
-    if not (imager and spacecraft):
-        return None
-    margin = pd.Timedelta(minutes=5)
-    first = start - margin
-    last = min(end + pd.Timedelta(minutes=1) + margin, first + pd.Timedelta(hours=2))
-    query = urlencode(
-        {
-            "site": imager,
-            "spacecraft": spacecraft,
-            "start": f"{first:%Y-%m-%dT%H:%M:%S}",
-            "end": f"{last:%Y-%m-%dT%H:%M:%S}",
-        }
-    )
-    return f"./analysis?{query}"
 
 
 class ConjunctionSearchPage(pn.viewable.Viewer):
@@ -571,96 +467,14 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
     def __init__(self, state: ConjunctionSearchState, **params):
         super().__init__(**params)
         self.state = state
+        self.detail_exports = ()  # PNG/HTML buttons of the opened conjunction's map and distance
 
     # -- block editor -------------------------------------------------------------------------
-    def _filter_row(self, index: int, number: int, expr: dict):
-        s = self.state
-        keys = list(s.metadata_schema(index))
-        if expr["key"] not in keys:
-            keys.append(expr["key"])
-        key = pn.widgets.Select(label="Metadata key", options=keys, value=expr["key"], width=230)
-        ops = s.operators(index, expr["key"])
-        op = pn.widgets.Select(
-            label="Operator",
-            options=ops,
-            value=expr["operator"] if expr["operator"] in ops else ops[0],
-        )
-        op.width = 90
-        allowed = s.allowed_values(index, expr["key"])
-        if allowed:
-            values = pn.widgets.MultiChoice(
-                label="Values", options=allowed, value=[v for v in expr["values"] if v in allowed]
-            )
-            values.param.watch(lambda e: s.set_filter(index, number, "values", e.new), "value")
-        else:
-            values = pn.widgets.TextInput(
-                label="Values (comma separated)", value=", ".join(expr["values"])
-            )
-            values.param.watch(
-                lambda e: s.set_filter(
-                    index, number, "values", [v.strip() for v in e.new.split(",") if v.strip()]
-                ),
-                "value",
-            )
-        values.width = 260
-        remove = pn.widgets.Button(label="x", color="light", width=40, margin=(25, 5, 5, 5))
-        key.param.watch(lambda e: s.set_filter(index, number, "key", e.new), "value")
-        op.param.watch(lambda e: s.set_filter(index, number, "operator", e.new), "value")
-        remove.on_click(lambda _: s.remove_filter(index, number))
-        return pn.Row(key, op, values, remove)
-
-    def _block(self, index: int, name: str, block: dict):
-        s = self.state
-        kind = block["kind"]
-        remove = pn.widgets.Button(label=f"Remove {name}", color="light", width=130)
-        remove.on_click(lambda _: s.remove_block(index))
-        items = []
-        if kind == "adhoc":
-            loc = pn.widgets.TextInput(
-                label="Locations (lat, lon; lat, lon ...)", value=block["locations"], width=400
-            )
-            loc.param.watch(lambda e: s.set_block(index, "locations", e.new), "value")
-            items.append(loc)
-        else:
-            row = []
-            for field, label in (
-                ("programs", "Programs"),
-                ("platforms", "Platforms"),
-                ("instrument_types", "Instrument types"),
-            ):
-                w = pn.widgets.MultiChoice(
-                    label=label, options=s.options(kind, field), value=list(block[field]), width=260
-                )
-                w.param.watch(lambda e, f=field: s.set_block(index, f, e.new), "value")
-                row.append(w)
-            if kind == "space":
-                hemi = pn.widgets.CheckButtonGroup(
-                    label="Hemisphere", options=list(HEMISPHERES), value=list(block["hemisphere"])
-                )
-                hemi.param.watch(lambda e: s.set_block(index, "hemisphere", e.new), "value")
-                row.append(pn.Column(pn.pane.Markdown("Hemisphere", margin=(0, 5)), hemi))
-            items.append(pn.FlexBox(*row))
-            logic = pn.widgets.RadioButtonGroup(
-                options=list(LOGICAL_OPERATORS), value=block["logical_operator"], width=110
-            )
-            logic.param.watch(lambda e: s.set_block(index, "logical_operator", e.new), "value")
-            add = pn.widgets.Button(label="Add metadata filter", color="default", width=170)
-            add.on_click(lambda _: s.add_filter(index))
-            items.append(pn.Row(add, logic) if block["filters"] else add)
-            items += [self._filter_row(index, n, e) for n, e in enumerate(block["filters"])]
-        return pn.Card(
-            *items,
-            remove,
-            title=f"{name}: {BLOCK_KINDS[kind]}",
-            collapsible=False,
-            sizing_mode="stretch_width",
-        )
-
     def _blocks(self, *_):
         s = self.state
         names = s.block_names()
         return pn.Column(
-            *[self._block(i, n, b) for i, (n, b) in enumerate(zip(names, s.blocks, strict=True))],
+            *[block_card(s, i, n, b) for i, (n, b) in enumerate(zip(names, s.blocks, strict=True))],
             sizing_mode="stretch_width",
         )
 
@@ -700,40 +514,8 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
         return widget
 
     def _detail(self, detail):
-        if not detail:
-            return pn.pane.Markdown(
-                "Select a row of the table to open the conjunction.", name="detail-hint"
-            )
-        rows = detail["products"]
-        # Daily keograms and movies first; hourly keograms are many, so only the first few.
-        if len(rows):
-            hourly = rows["metadata"].map(lambda m: (m or {}).get("keogram_type") == "hourly")
-            rows = pd.concat([rows[~hourly], rows[hourly]])
-        links = [
-            f"- [{r.display_name} {r.data_product_type} ({r.start:%Y-%m-%d %H:%M})]({r.url})"
-            for r in rows.itertuples()
-        ]
-        products = "\n".join(links[:12]) or "No keograms or movies for that night."
-        url = detail["analysis_url"]
-        return pn.Column(
-            pn.pane.Markdown(f"### Conjunction #{detail['row']}: {detail['title']}"),
-            pn.Row(
-                pn.pane.HoloViews(
-                    plot_conjunction_map(
-                        detail["tracks"], detail["sites"], detail["field_of_view_km"]
-                    ),
-                    sizing_mode="stretch_width",
-                ),
-                pn.pane.HoloViews(
-                    plot_conjunction_distance(detail["series"], detail["limit_km"]),
-                    sizing_mode="stretch_width",
-                ),
-                sizing_mode="stretch_width",
-            ),
-            pn.pane.Markdown("#### That night's keograms and movies\n" + products),
-            *([_link_button("Open in Conjunction analysis", url)] if url else []),
-            sizing_mode="stretch_width",
-        )
+        view, self.detail_exports = detail_view(detail)
+        return view
 
     def __panel__(self):
         s = self.state

@@ -11,6 +11,7 @@ import panel as pn
 import param
 
 from app import services
+from app.pages._export import export_buttons
 from aurorax.viz import GLOBE_LAYERS, plot_globe
 
 __all__ = ["ExplorerState", "ExplorerPage", "create_page"]
@@ -149,6 +150,9 @@ class ExplorerPage(pn.viewable.Viewer):
     def __init__(self, state: ExplorerState, **params):
         super().__init__(**params)
         self.state = state
+        self.exports = export_buttons(
+            lambda: None if state.day is None else state.globe(), "globe", "aurorax globe"
+        )
 
     def _globe(self, *_):
         if self.state.day is None:
@@ -206,7 +210,7 @@ class ExplorerPage(pn.viewable.Viewer):
                 alert_type="warning",
                 visible=pn.bind(bool, s.param.status),
             ),
-            pn.Row(controls, globe),
+            pn.Row(controls, pn.Column(globe, self.exports)),
             sizing_mode="stretch_width",
         )
 

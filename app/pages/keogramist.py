@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import panel as pn
 import param
 
 from app import services
+from app.pages._export import export_buttons
 from aurorax.asi import AsiError
 from aurorax.config import load_settings
 from aurorax.viz import plot_fisheye, plot_keogram_rows
@@ -57,8 +59,9 @@ class KeogramistState(param.Parameterized):
     movie = param.String(default="", doc="Daily movie file of the clicked row ('' = none).")
     movie_time_s = param.Number(default=0.0, doc="Position of the clicked frame in the movie.")
 
-    def load(self) -> None:
-        """Offer the programs with keogram records and search the first day that has any."""
+    def load(self, start: str = "", end: str = "") -> None:
+        """Offer the programs with keogram records and search ``start`` to ``end`` (ISO days,
+        e.g. from the URL), by default the first day that has any."""
         try:
             sources = services.repository_counts(Path(self.db_path))
         except Exception as exc:  # shown on the page, never a stack trace
@@ -75,10 +78,17 @@ class KeogramistState(param.Parameterized):
             self.status = "The repository has no daily keogram records."
             return
         self.param.programs.objects = sorted(everything["program"].unique())
-        day = everything["start"].min().date()
+        first_day = last_day = everything["start"].min().date()
+        if start or end:
+            try:
+                first_day = dt.date.fromisoformat(start or end)
+                last_day = dt.date.fromisoformat(end or start)
+            except ValueError as exc:
+                self.status = f"Cannot read the days {start!r} to {end!r}: {exc}"
+                return
         with param.parameterized.batch_call_watchers(self):
-            self.start = day
-            self.end = day
+            self.start = first_day
+            self.end = last_day
         self.search()
 
     def _filter_json(self) -> str:
@@ -257,13 +267,26 @@ class KeogramistPage(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.tap = None  # the click stream of the drawn keograms
+        self.exports = export_buttons(self.keograms_plot, "keograms", "aurorax keograms")
+        self.fisheye_exports = export_buttons(self.fisheye_plot, "fisheye", "aurorax fisheye")
+
+    def keograms_plot(self):
+        """The keogram rows of the current search (HoloViews), or None."""
+        rows = self.state.rows
+        if rows is None or rows.empty:
+            return None
+        return plot_keogram_rows(
+            self.state.keograms, list(rows["day"]), list(rows["label"]), list(rows["note"])
+        )
+
+    def fisheye_plot(self):
+        """The clicked fisheye frame (HoloViews), or None."""
+        return None if self.state.fisheye is None else plot_fisheye(self.state.fisheye)
 
     def _keograms(self, rows, keograms):
-        if rows is None or rows.empty:
+        plot = self.keograms_plot()
+        if plot is None:
             return pn.pane.Markdown("No keograms to show.")
-        plot = plot_keogram_rows(
-            keograms, list(rows["day"]), list(rows["label"]), list(rows["note"])
-        )
         self.tap = hv.streams.Tap(source=plot, x=None, y=None)
         self.tap.add_subscriber(lambda x, y: self.state.pick(x, y))
         return pn.pane.HoloViews(plot, name="keograms")
@@ -271,7 +294,9 @@ class KeogramistPage(pn.viewable.Viewer):
     def _fisheye(self, fisheye):
         if fisheye is None:
             return pn.pane.Markdown("Click a keogram to see the fisheye frame at that time.")
-        return pn.pane.HoloViews(plot_fisheye(fisheye), name="fisheye")
+        return pn.Column(
+            pn.pane.HoloViews(plot_fisheye(fisheye), name="fisheye"), self.fisheye_exports
+        )
 
     def _movie(self, movie, time_s):
         if not movie:
@@ -308,6 +333,7 @@ class KeogramistPage(pn.viewable.Viewer):
             ),
             controls,
             pn.panel(pn.bind(self._keograms, s.param.rows, s.param.keograms)),
+            self.exports,
             pn.pane.Markdown(pn.bind(lambda t: t, s.param.picked), name="picked"),
             pn.Row(
                 pn.panel(pn.bind(self._fisheye, s.param.fisheye)),
@@ -320,7 +346,8 @@ class KeogramistPage(pn.viewable.Viewer):
 def create_page(
     db_path: Path, asi_dir: Path | None = None, products_dir: Path | None = None
 ) -> KeogramistPage:
-    """A fresh Keogramist page for one browser session.
+    """A fresh Keogramist page for one browser session (``?start=YYYY-MM-DD&end=YYYY-MM-DD``
+    in the URL picks the days).
 
     Images come from ``asi_dir`` and movies from ``products_dir`` (default: the configured
     ``settings.asi_dir`` and ``settings.products_dir``).
@@ -332,5 +359,8 @@ def create_page(
     state = KeogramistState(
         db_path=str(db_path), asi_dir=str(asi_dir), products_dir=str(products_dir)
     )
-    state.load()
+    args = {}
+    if pn.state.curdoc is not None and pn.state.session_args:
+        args = {k: v[0].decode() for k, v in pn.state.session_args.items() if v}
+    state.load(start=args.get("start", ""), end=args.get("end", ""))
     return KeogramistPage(state)

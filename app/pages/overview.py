@@ -12,6 +12,7 @@ import panel as pn
 import param
 
 from app import services
+from app.pages._export import export_buttons
 from aurorax.viz import plot_record_counts
 
 __all__ = ["OverviewState", "OverviewPage", "create_page"]
@@ -81,6 +82,7 @@ class OverviewPage(pn.viewable.Viewer):
     def __init__(self, state: OverviewState, **params):
         super().__init__(**params)
         self.state = state
+        self.exports = export_buttons(self.bars_plot, "record-counts", "aurorax record counts")
 
     def _indicators(self):
         totals = self.state.totals()
@@ -94,13 +96,20 @@ class OverviewPage(pn.viewable.Viewer):
             ),
         )
 
-    def _bars(self):
+    def bars_plot(self):
+        """The record-count bars of the selected source type (HoloViews), or None."""
         if self.state.counts is None or self.state.counts.empty:
-            return pn.pane.Markdown("")
+            return None
         counts = self.state.counts
         if self.state.source_type != _ALL:
             counts = counts[counts["source_type"] == self.state.source_type]
-        return pn.pane.HoloViews(plot_record_counts(counts), sizing_mode="stretch_width")
+        return plot_record_counts(counts)
+
+    def _bars(self):
+        plot = self.bars_plot()
+        if plot is None:
+            return pn.pane.Markdown("")
+        return pn.pane.HoloViews(plot, sizing_mode="stretch_width")
 
     def __panel__(self):
         status = pn.pane.Alert(
@@ -130,6 +139,7 @@ class OverviewPage(pn.viewable.Viewer):
                     lambda *_: self._bars(), self.state.param.counts, self.state.param.source_type
                 )
             ),
+            self.exports,
             sizing_mode="stretch_width",
         )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+
+import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,3 +82,29 @@ def build_tiny_repository(path):
 @pytest.fixture
 def tiny_repository(tmp_path):
     return build_tiny_repository(tmp_path / "tiny.duckdb")
+
+
+def check_exports(buttons, min_png_bytes: int = 3_000):
+    """Call the PNG and HTML download callbacks of an export row (``app.pages._export``) and
+    check that a real PNG and a standalone offline HTML page come back. Returns the PNG pixels."""
+    widgets = {w.filename.rsplit(".", 1)[1]: w for w in buttons}
+    assert set(widgets) == {"png", "html"}
+    check_html_export(widgets["html"])
+    png = widgets["png"].callback().getvalue()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > min_png_bytes
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    # A drawing, not a blank canvas: more than a handful of colours.
+    assert len(np.unique(pixels.reshape(-1, pixels.shape[2]), axis=0)) > 10
+    return pixels
+
+
+def check_html_export(button) -> str:
+    """Call an HTML download callback; check it is a standalone offline page. Returns the text."""
+    text = button.callback().getvalue().decode()
+    assert text.lstrip().lower().startswith("<!doctype html>")
+    assert "Bokeh.embed" in text
+    assert len(text) > 500_000  # BokehJS itself is inside the file
+    remote = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+    assert remote.search(text) is None
+    return text

@@ -18,6 +18,8 @@ from aurorax.demo import build_demo
 from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
 from tests.serving import fetch, running_server
 
+from .conftest import check_exports, check_html_export
+
 CADENCE_S = 120
 T0 = pd.Timestamp("2021-12-01T05:00", tz="UTC")
 
@@ -216,3 +218,12 @@ def test_server_serves_product_files_and_refuses_traversal(tmp_path):
     # Tornado's static handler answers a path outside its folder with 403 and reads nothing.
     assert refused.value.code == 403
     assert b"root:" not in refused.value.read()
+
+
+def test_montage_and_intensity_export_to_png_and_html(demo):
+    page = create_page(demo[0], demo[1])
+    assert page.state.panels
+    (montage,) = page.montage_exports  # its PNG is the matplotlib montage (tested above)
+    assert montage.filename == "montage.html"
+    assert check_html_export(montage).count("Bokeh.embed") >= 1
+    check_exports(page.intensity_exports)

@@ -10,6 +10,8 @@ import pytest
 from app.pages.availability import AvailabilityState, create_page
 from aurorax.viz import plot_availability
 
+from .conftest import check_exports
+
 
 @pytest.fixture
 def state(tiny_repository):
@@ -69,3 +71,8 @@ def test_empty_repository_message(tmp_path):
 
 def test_page_builds(tiny_repository):
     assert create_page(tiny_repository).__panel__().get_root() is not None
+
+
+def test_heatmap_exports_to_png_and_html(tiny_repository):
+    page = create_page(tiny_repository)
+    check_exports(page.exports)

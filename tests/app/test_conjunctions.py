@@ -16,6 +16,8 @@ from aurorax.engine import ConjunctionQuery
 from aurorax.geo import great_circle_distance_km
 from aurorax.viz import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
 
+from .conftest import check_exports
+
 APA_EXAMPLE = next(iter(EXAMPLES))
 
 
@@ -245,3 +247,21 @@ def test_page_builds_and_a_missing_repository_is_a_message(demo_repository, tmp_
         f"no repository at {tmp_path / 'nothing.duckdb'}"
     )
     assert missing.__panel__().get_root() is not None
+
+
+def test_opened_conjunction_map_and_distance_export(demo_repository):
+    page = create_page(demo_repository)
+    state = page.state
+    state.example = APA_EXAMPLE
+    state.search()
+    state.selected_row = 0
+    page._detail(state.detail)
+    stems = [w.filename for row in page.detail_exports for w in row]
+    assert stems == [
+        "conjunction-0-map.png",
+        "conjunction-0-map.html",
+        "conjunction-0-distance.png",
+        "conjunction-0-distance.html",
+    ]
+    for row in page.detail_exports:
+        check_exports(row)

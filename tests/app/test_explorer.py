@@ -13,6 +13,8 @@ from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
 from aurorax.viz._globe import EARTH_RADIUS_M, coastline_lonlat, globe_coastlines
 
+from .conftest import check_exports
+
 IMAGE_HOUR = pd.Timestamp("2021-12-01T06:00", tz="UTC")
 GILLAM = (56.38, -94.64)
 
@@ -177,3 +179,9 @@ def test_page_builds(explorer_db):
     page = create_page(explorer_db)
     assert page.state.asi_dir == str(explorer_db.parent / "asi")
     assert page.__panel__().get_root() is not None
+
+
+def test_globe_exports_to_png_and_html(explorer_db):
+    page = create_page(explorer_db, explorer_db.parent / "asi")
+    pixels = check_exports(page.exports)
+    assert pixels.shape[:2] == (560, 560)  # the globe's size on the page

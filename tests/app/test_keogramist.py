@@ -15,6 +15,8 @@ from aurorax.asi import Imager
 from aurorax.demo import build_demo
 from aurorax.viz import keogram_rows_image, plot_fisheye, plot_keogram_rows
 
+from .conftest import check_exports
+
 DAY1, DAY2 = dt.date(2021, 12, 1), dt.date(2021, 12, 2)
 CADENCE_S = 1200
 
@@ -170,8 +172,8 @@ def test_plot_renders_with_bokeh(state):
     plot = plot_keogram_rows(
         state.keograms, list(state.rows["day"]), list(state.rows["label"]), list(state.rows["note"])
     )
-    texts = [layer for layer in plot[()] if isinstance(layer, hv.Text)]
-    assert [t.text for t in texts] == list(state.rows["note"][2:])
+    (labels,) = [layer for layer in plot[()] if isinstance(layer, hv.Labels)]
+    assert list(labels.dimension_values("note")) == list(state.rows["note"][2:])
     figure = hv.render(plot, backend="bokeh")
     ticks = figure.yaxis[0].major_label_overrides
     assert sorted(ticks.values()) == sorted(state.rows["label"])
@@ -186,3 +188,25 @@ def test_sixty_rows_make_one_raster(state):
     assert image.bounds.lbrt() == (0, 0, 24, 60)
     figure = hv.render(plot_keogram_rows(keograms, days, labels), backend="bokeh")
     assert len(figure.renderers) == 1  # one rasterised image, not sixty glyphs
+
+
+def test_url_days_pick_the_search(demo):
+    state = KeogramistState(db_path=str(demo[0]), asi_dir=str(demo[1]), products_dir=str(demo[2]))
+    state.load(start="2021-12-01", end="2021-12-02")
+    assert (state.start, state.end) == (DAY1, DAY2)
+    assert len(state.rows) == 4
+    state.load(start="2021-12-02")
+    assert (state.start, state.end) == (DAY2, DAY2)
+    state.load(start="yesterday", end="2021-12-02")
+    assert state.status.startswith("Cannot read the days 'yesterday' to '2021-12-02'")
+
+
+def test_keograms_and_fisheye_export_to_png_and_html(demo):
+    page = create_page(*demo)
+    check_exports(page.exports)
+    with pytest.raises(ValueError, match="nothing to export"):
+        page.fisheye_exports[0].callback()
+    page.state.pick(8.4, 1.5)  # the top row: GILL 2021-12-01
+    assert page.state.fisheye is not None
+    pixels = check_exports(page.fisheye_exports)
+    assert pixels.shape[:2] == (420, 420)

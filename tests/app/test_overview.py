@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.pages.overview import OverviewPage, OverviewState, create_page
+
+from .conftest import check_exports
 
 
 def test_state_lists_every_source_with_counts(tiny_repository):
@@ -37,3 +41,15 @@ def test_page_renders_to_a_bokeh_model(tiny_repository):
     assert isinstance(page, OverviewPage)
     model = page.__panel__().get_root()
     assert model is not None
+
+
+def test_record_counts_export_to_png_and_html(tiny_repository):
+    page = create_page(tiny_repository)
+    assert [w.filename for w in page.exports] == ["record-counts.png", "record-counts.html"]
+    check_exports(page.exports)
+
+
+def test_export_without_a_plot_refuses(tmp_path):
+    page = create_page(tmp_path / "none.duckdb")
+    with pytest.raises(ValueError, match="nothing to export"):
+        page.exports[0].callback()

@@ -1,0 +1,35 @@
+"""One-off costs of a fresh server process, paid in the background before the first visitor.
+
+A new process spends seconds the first time it draws a datashader raster (importing datashader
+and numba compiling its resampling kernels for float32 images) and the first time it draws the
+globe (reading the coastlines). ``warm_up`` draws small versions of those plots once, so the
+Keogramist and the Event Explorer of the first session do not pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+__all__ = ["warm_up"]
+
+log = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Render a two-row Keogramist raster (with a note) and an empty globe with Bokeh.
+
+    Never raises: a failure only means the first visitor pays the cost instead (it is logged).
+    """
+    try:
+        import holoviews as hv
+
+        from aurorax.viz import plot_globe, plot_keogram_rows
+
+        day = pd.Timestamp("2021-12-01", tz="UTC")
+        rows = plot_keogram_rows([None, None], [day, day], ["a", "b"], notes=["", "warm-up"])
+        hv.render(rows, backend="bokeh")
+        hv.render(plot_globe(title="warm-up"), backend="bokeh")
+    except Exception:  # pragma: no cover - depends on the installation
+        log.warning("dashboard warm-up failed", exc_info=True)
