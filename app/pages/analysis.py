@@ -27,6 +27,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._widgets import status_alert
 from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
 from aurorax.config import load_settings
 from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
@@ -428,11 +429,7 @@ class AnalysisPage(pn.viewable.Viewer):
                 "counts inside the box, frame by frame (the track is interpolated to the frame "
                 "times)."
             ),
-            pn.pane.Alert(
-                pn.bind(lambda t: t, s.param.status),
-                alert_type="warning",
-                visible=pn.bind(bool, s.param.status),
-            ),
+            status_alert(s.param.status),
             controls,
             pn.panel(pn.bind(self._montage, s.param.panels, s.param.track)),
             self.montage_exports,

@@ -11,6 +11,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._widgets import status_alert
 from aurorax.viz import plot_availability
 
 __all__ = ["AvailabilityState", "AvailabilityPage", "create_page"]
@@ -133,11 +134,7 @@ class AvailabilityPage(pn.viewable.Viewer):
                 "is the fraction of the day's 1440 minutes with ephemeris (ground imagers only "
                 "have records for the minutes they were operating)."
             ),
-            pn.pane.Alert(
-                pn.bind(lambda t: t, s.param.status),
-                alert_type="warning",
-                visible=pn.bind(bool, s.param.status),
-            ),
+            status_alert(s.param.status),
             controls,
             pn.panel(pn.bind(self._heatmap, s.param.availability, s.param.program, s.param.kind)),
             self.exports,

@@ -30,6 +30,7 @@ from app.pages._conjunction_form import (
     empty_block,
     parse_locations,
 )
+from app.pages._widgets import status_alert
 from aurorax.engine import (
     CONJUNCTION_TYPES,
     OPERATORS,
@@ -563,11 +564,7 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
                 ),
             ),
             run,
-            pn.pane.Alert(
-                pn.bind(lambda t: t, s.param.status),
-                alert_type=s.param.status_kind,
-                visible=pn.bind(bool, s.param.status),
-            ),
+            status_alert(s.param.status, s.param.status_kind),
             pn.pane.Markdown(share),
             self._downloads(),
             pn.panel(pn.bind(self._table, s.param.table)),

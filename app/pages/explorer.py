@@ -12,6 +12,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._widgets import status_alert
 from aurorax.viz import GLOBE_LAYERS, plot_globe
 
 __all__ = ["ExplorerState", "ExplorerPage", "create_page"]
@@ -205,11 +206,7 @@ class ExplorerPage(pn.viewable.Viewer):
                 "footprints (circles) and footprint tracks, on an orthographic globe. Rotate it "
                 "with the central longitude and latitude sliders."
             ),
-            pn.pane.Alert(
-                pn.bind(lambda t: t, s.param.status),
-                alert_type="warning",
-                visible=pn.bind(bool, s.param.status),
-            ),
+            status_alert(s.param.status),
             pn.Row(controls, pn.Column(globe, self.exports)),
             sizing_mode="stretch_width",
         )

@@ -13,6 +13,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._widgets import status_alert
 from aurorax.asi import AsiError
 from aurorax.config import load_settings
 from aurorax.viz import plot_fisheye, plot_keogram_rows
@@ -326,11 +327,7 @@ class KeogramistPage(pn.viewable.Viewer):
                 "image files. Click a keogram to open the fisheye frame of that site nearest "
                 "that time."
             ),
-            pn.pane.Alert(
-                pn.bind(lambda t: t, s.param.status),
-                alert_type="warning",
-                visible=pn.bind(bool, s.param.status),
-            ),
+            status_alert(s.param.status),
             controls,
             pn.panel(pn.bind(self._keograms, s.param.rows, s.param.keograms)),
             self.exports,

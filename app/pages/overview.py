@@ -13,6 +13,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._widgets import status_alert
 from aurorax.viz import plot_record_counts
 
 __all__ = ["OverviewState", "OverviewPage", "create_page"]
@@ -112,11 +113,7 @@ class OverviewPage(pn.viewable.Viewer):
         return pn.pane.HoloViews(plot, sizing_mode="stretch_width")
 
     def __panel__(self):
-        status = pn.pane.Alert(
-            pn.bind(lambda s: s, self.state.param.status),
-            alert_type="warning",
-            visible=pn.bind(bool, self.state.param.status),
-        )
+        status = status_alert(self.state.param.status)
         return pn.Column(
             pn.pane.Markdown(f"## Repository overview\n`{self.state.db_path}`"),
             status,
