@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -155,10 +156,23 @@ class ExplorerPage(pn.viewable.Viewer):
             lambda: None if state.day is None else state.globe(), "globe", "aurorax globe"
         )
 
-    def _globe(self, *_):
-        if self.state.day is None:
+    def _globe(self, layers):
+        s = self.state
+        if s.day is None:
             return pn.pane.Markdown("Nothing to show.")
-        return pn.pane.HoloViews(self.state.globe(), name="globe")
+        # A DynamicMap: a new minute or view updates the drawn plot's data in place (the player
+        # stays smooth) instead of building a new plot. The layers shape the overlay, so a change
+        # of layers builds a new one.
+        frames = hv.DynamicMap(
+            pn.bind(
+                lambda *_: s.globe(),
+                s.param.grid,
+                s.param.ephemeris,
+                s.param.central_lat,
+                s.param.central_lon,
+            )
+        )
+        return pn.pane.HoloViews(frames, name="globe")
 
     def __panel__(self):
         s = self.state
@@ -189,16 +203,7 @@ class ExplorerPage(pn.viewable.Viewer):
             ),
             width=360,
         )
-        globe = pn.panel(
-            pn.bind(
-                self._globe,
-                s.param.grid,
-                s.param.ephemeris,
-                s.param.layers,
-                s.param.central_lat,
-                s.param.central_lon,
-            )
-        )
+        globe = pn.panel(pn.bind(self._globe, s.param.layers))
         return pn.Column(
             pn.pane.Markdown(
                 "## Event Explorer\nThe all-sky images of the chosen minute, regridded onto the "

@@ -130,8 +130,23 @@ def _join(pieces: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([part for p in pieces for part in (p, gap)][:-1])
 
 
-def _near_side_paths(rings, central_lat, central_lon) -> np.ndarray:
-    return _join([_near_side(r[:, 1], r[:, 0], central_lat, central_lon) for r in rings])
+def _joined_lonlat(rings: Sequence[np.ndarray]) -> np.ndarray:
+    """The ``(lon, lat)`` rings as one ``(n, 2)`` array, a NaN row between rings."""
+    return _join([np.asarray(r, dtype=float) for r in rings])
+
+
+@functools.lru_cache(maxsize=4)
+def _coastlines_joined(scale: str) -> np.ndarray:
+    return _joined_lonlat(coastline_lonlat(scale))
+
+
+def _near_side_paths(lonlat: np.ndarray, central_lat, central_lon) -> np.ndarray:
+    """NaN-separated ``(lon, lat)`` polylines projected in one vectorised pass (near side only),
+    with runs of NaN rows collapsed to one."""
+    xy = _near_side(lonlat[:, 1], lonlat[:, 0], central_lat, central_lon)
+    finite = np.isfinite(xy).all(axis=1)
+    keep = finite | np.concatenate([[False], finite[:-1]])
+    return xy[keep]
 
 
 def _limb() -> np.ndarray:
@@ -141,7 +156,7 @@ def _limb() -> np.ndarray:
 
 def globe_coastlines(central_lat: float, central_lon: float, scale: str = "c") -> hv.Path:
     """GSHHS coastlines on the near hemisphere plus the globe's outline, in projected metres."""
-    paths = _join([_limb(), _near_side_paths(coastline_lonlat(scale), central_lat, central_lon)])
+    paths = _join([_limb(), _near_side_paths(_coastlines_joined(scale), central_lat, central_lon)])
     return hv.Path([paths], kdims=["x", "y"], group="Coastlines").opts(
         color="#444444", line_width=1
     )
@@ -156,14 +171,35 @@ def globe_graticule(central_lat: float, central_lon: float, step_deg: float = 30
     lons = np.linspace(-180, 180, 361)
     for lat in np.arange(-90 + step_deg / 2, 90, step_deg / 2):
         rings.append(np.column_stack([lons, np.full_like(lons, lat)]))
-    paths = _near_side_paths(rings, central_lat, central_lon)
+    paths = _near_side_paths(_joined_lonlat(rings), central_lat, central_lon)
     return hv.Path([paths], kdims=["x", "y"], group="Graticule").opts(
         color="#9aa5b1", line_width=0.5, line_dash="dotted"
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _globe_lookup(central_lat: float, central_lon: float, size_px: int, shape: tuple[int, int]):
+    """Which screen pixels of the globe are on the Earth, and the grid cell under each.
+
+    Cached: the player changes the minute, not the view, so each frame reuses the lookup.
+    Returns ``(on, rows, cols)``: a ``(size_px, size_px)`` mask (image row 0 = top) and the grid
+    row and column of every pixel where it is True.
+    """
+    n_lat, n_lon = shape
+    edges = np.linspace(-EARTH_RADIUS_M, EARTH_RADIUS_M, size_px + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    x, y = np.meshgrid(centres, centres[::-1])  # image row 0 = top (north side of the view)
+    lat, lon = _inverse_orthographic(x, y, central_lat, central_lon)
+    on = np.isfinite(lat)
+    rows = np.clip(((lat[on] + 90.0) / 180.0 * n_lat).astype(int), 0, n_lat - 1)
+    cols = np.clip(((lon[on] + 180.0) / 360.0 * n_lon).astype(int), 0, n_lon - 1)
+    for a in (on, rows, cols):
+        a.setflags(write=False)
+    return on, rows, cols
+
+
 def globe_image(
-    values: np.ndarray,
+    values: np.ndarray | None,
     central_lat: float,
     central_lon: float,
     grid: GlobalGrid | None = None,
@@ -176,7 +212,7 @@ def globe_image(
     ----------
     values
         ``(n_lat, n_lon)`` float array on ``grid`` (row 0 southernmost; NaN = nothing seen), e.g.
-        ``Mosaic.regrid(...)`` output.
+        ``Mosaic.regrid(...)`` output; None draws nothing (a transparent image).
     central_lat, central_lon
         Centre of the view, degrees.
     size_px
@@ -191,17 +227,13 @@ def globe_image(
         has no data.
     """
     grid = grid or GlobalGrid()
+    if values is None:  # nothing seen: a transparent image, so the layer keeps its place
+        values = np.full(grid.shape, np.nan, dtype=np.float32)
     values = np.asarray(values, dtype=np.float32)
     if values.shape != grid.shape:
         raise ValueError(f"values have shape {values.shape}, the grid is {grid.shape}")
-    edges = np.linspace(-EARTH_RADIUS_M, EARTH_RADIUS_M, size_px + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
-    x, y = np.meshgrid(centres, centres[::-1])  # image row 0 = top (north side of the view)
-    lat, lon = _inverse_orthographic(x, y, central_lat, central_lon)
-    out = np.full(x.shape, np.nan, dtype=np.float32)
-    on = np.isfinite(lat)
-    j = np.clip(((lat[on] + 90.0) / 180.0 * grid.n_lat).astype(int), 0, grid.n_lat - 1)
-    i = np.clip(((lon[on] + 180.0) / 360.0 * grid.n_lon).astype(int), 0, grid.n_lon - 1)
+    on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
+    out = np.full(on.shape, np.nan, dtype=np.float32)
     out[on] = values[j, i]
     finite = values[np.isfinite(values)]
     if clim is None:
@@ -210,8 +242,27 @@ def globe_image(
         )
     bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
     return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
-        cmap=list(AURORA_CMAP), clim=clim, clipping_colors={"NaN": (0, 0, 0, 0)}, colorbar=False
+        cmap=list(AURORA_CMAP),
+        clim=clim,
+        clipping_colors={"NaN": (0, 0, 0, 0)},
+        colorbar=False,
+        framewise=True,
     )
+
+
+def _track_segments(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0):
+    """Segments ``x0, y0, x1, y1`` (metres) between consecutive points, and which to draw.
+
+    Returns ``(n - 1, 4)`` segments and a mask that is False where either end is on the far side
+    or where a segment jumps further than ``max_jump_m`` (a track crossing the far side between
+    two samples).
+    """
+    x, y, visible = project_orthographic(lat, lon, central_lat, central_lon)
+    if len(x) < 2:
+        return np.empty((0, 4)), np.zeros(0, dtype=bool)
+    seg = np.column_stack([x[:-1], y[:-1], x[1:], y[1:]])
+    keep = visible[:-1] & visible[1:] & (np.hypot(np.diff(x), np.diff(y)) <= max_jump_m)
+    return seg, keep & np.isfinite(seg).all(axis=1)
 
 
 def globe_spacecraft(
@@ -233,56 +284,99 @@ def globe_spacecraft(
     layers
         Any of ``"positions"`` (sub-spacecraft points), ``"footprints"`` (north and south B-trace
         points) and ``"tracks"`` (north and south footprint tracks over the whole window).
+
+    Returns
+    -------
+    holoviews.Overlay
+        ``Tracks`` (one ``hv.Segments`` element for every spacecraft, coloured per spacecraft,
+        ``spacecraft`` and ``colour`` value columns), ``Positions`` and ``Footprints``
+        (``hv.Points`` with a ``spacecraft`` column), for the layers asked for. One element per
+        layer, not per spacecraft: each element is one Bokeh glyph, which keeps the page fast.
     """
     time = pd.Timestamp(time)
     time = time.tz_localize("UTC") if time.tzinfo is None else time.tz_convert("UTC")
+    # Vectorised over all spacecraft at once: one sort, then numpy (a pandas step per spacecraft
+    # cost more than drawing them).
+    eph = ephemeris.sort_values(["display_name", "epoch"], kind="stable")
+    names = eph["display_name"].to_numpy()
+    distinct, code = np.unique(names, return_inverse=True)
+    colours = np.asarray(TRACK_COLOURS, dtype=object)[np.arange(len(distinct)) % len(TRACK_COLOURS)]
+    gap = np.abs((eph["epoch"] - time).dt.total_seconds().to_numpy())
+    # The record nearest the minute shown, per spacecraft (the first of equals).
+    order = np.lexsort((gap, code))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = code[order][1:] != code[order][:-1]
+    now = order[first]
+    points = {}
+    for key, pairs in (
+        ("positions", [("geo_lat", "geo_lon")]),
+        ("footprints", [("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")]),
+    ):
+        frames = []
+        for lat_col, lon_col in pairs:
+            x, y, vis = project_orthographic(
+                eph[lat_col].to_numpy(dtype=float)[now],
+                eph[lon_col].to_numpy(dtype=float)[now],
+                central_lat,
+                central_lon,
+            )
+            ok = vis & np.isfinite(x)
+            frames.append(pd.DataFrame({"x": x[ok], "y": y[ok], "spacecraft": names[now][ok]}))
+        points[key] = pd.concat(frames, ignore_index=True)
+    segments = []
+    for lat_col, lon_col in (("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")):
+        lat = eph[lat_col].to_numpy(dtype=float)
+        lon = eph[lon_col].to_numpy(dtype=float)
+        valid = np.isfinite(lat) & np.isfinite(lon)
+        seg, keep = _track_segments(lat[valid], lon[valid], central_lat, central_lon)
+        c = code[valid]
+        same = keep & (c[:-1] == c[1:])  # never join two spacecraft
+        frame = pd.DataFrame(seg[same], columns=["x0", "y0", "x1", "y1"])
+        frame["spacecraft"] = names[valid][:-1][same]
+        frame["colour"] = colours[c[:-1][same]]
+        segments.append(frame)
     elements = []
-    points = {"positions": [], "footprints": []}
-    tracks = []
-    for name, rows in ephemeris.groupby("display_name", sort=True):
-        rows = rows.sort_values("epoch")
-        now = rows.iloc[[int(np.argmin(np.abs((rows["epoch"] - time).dt.total_seconds())))]]
-        for key, pairs in (
-            ("positions", [("geo_lat", "geo_lon")]),
-            ("footprints", [("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")]),
-        ):
-            for lat_col, lon_col in pairs:
-                x, y, vis = project_orthographic(
-                    now[lat_col].to_numpy(), now[lon_col].to_numpy(), central_lat, central_lon
-                )
-                ok = vis & np.isfinite(x)
-                points[key] += [
-                    (float(a), float(b), name) for a, b in zip(x[ok], y[ok], strict=True)
-                ]
-        pieces = []
-        for lat_col, lon_col in (("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")):
-            valid = rows[[lat_col, lon_col]].dropna()
-            pieces.append(
-                _near_side(
-                    valid[lat_col].to_numpy(), valid[lon_col].to_numpy(), central_lat, central_lon
-                )
-            )
-        tracks.append((name, _join(pieces)))
     if "tracks" in layers:
-        for k, (name, xy) in enumerate(tracks):
-            elements.append(
-                hv.Path([xy], kdims=["x", "y"], group="Tracks", label=name).opts(
-                    color=TRACK_COLOURS[k % len(TRACK_COLOURS)], line_width=2, alpha=0.8
-                )
-            )
+        tracks = pd.concat(segments, ignore_index=True)
+        elements.append(
+            hv.Segments(
+                tracks,
+                kdims=["x0", "y0", "x1", "y1"],
+                vdims=["spacecraft", "colour"],
+                group="Tracks",
+            ).opts(color="colour", line_width=2, alpha=0.8, tools=["hover"])
+        )
     styles = {
         "positions": {"marker": "triangle", "size": 11, "color": "#d62728"},
         "footprints": {"marker": "circle", "size": 9, "color": "#ff7f0e"},
     }
     for key in ("positions", "footprints"):
         if key in layers:
-            frame = pd.DataFrame(points[key], columns=["x", "y", "spacecraft"])
             elements.append(
-                hv.Points(frame, kdims=["x", "y"], vdims=["spacecraft"], group=key.title()).opts(
-                    tools=["hover"], line_color="black", **styles[key]
-                )
+                hv.Points(
+                    points[key], kdims=["x", "y"], vdims=["spacecraft"], group=key.title()
+                ).opts(tools=["hover"], line_color="black", **styles[key])
             )
     return hv.Overlay(elements)
+
+
+_NO_EPHEMERIS = pd.DataFrame(
+    {
+        "display_name": pd.Series(dtype=object),
+        "epoch": pd.Series(dtype="datetime64[ns, UTC]"),
+        **{
+            c: pd.Series(dtype=float)
+            for c in (
+                "geo_lat",
+                "geo_lon",
+                "nbtrace_lat",
+                "nbtrace_lon",
+                "sbtrace_lat",
+                "sbtrace_lon",
+            )
+        },
+    }
+)
 
 
 def plot_globe(
@@ -313,7 +407,10 @@ def plot_globe(
     Returns
     -------
     holoviews.Overlay
-        In projected metres; the globe's outline is always drawn.
+        In projected metres; the globe's outline is always drawn. Every layer asked for has its
+        element even when it has nothing to show (no images that minute, no spacecraft): the
+        overlay's structure depends on ``layers`` only, so a ``DynamicMap`` of it can update the
+        data in place as the minute or the view changes.
     """
     unknown = sorted(set(layers) - set(GLOBE_LAYERS))
     if unknown:
@@ -324,14 +421,15 @@ def plot_globe(
     elements = [ocean]
     if "graticule" in layers:
         elements.append(globe_graticule(central_lat, central_lon))
-    if "images" in layers and grid_values is not None:
+    if "images" in layers:
         elements.append(globe_image(grid_values, central_lat, central_lon, size_px=size_px))
     if "coastlines" in layers:
         elements.append(globe_coastlines(central_lat, central_lon))
     else:
         elements.append(hv.Path([_limb()], group="Coastlines").opts(color="#444444"))
-    if ephemeris is not None and time is not None and len(ephemeris):
-        elements += list(globe_spacecraft(ephemeris, time, central_lat, central_lon, layers))
+    if ephemeris is None or time is None:
+        ephemeris, time = _NO_EPHEMERIS, pd.Timestamp(0, tz="UTC")
+    elements += list(globe_spacecraft(ephemeris, time, central_lat, central_lon, layers))
     r = EARTH_RADIUS_M * 1.02
     return hv.Overlay(elements).opts(
         title=title,

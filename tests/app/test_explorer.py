@@ -128,9 +128,18 @@ def test_spacecraft_positions_footprints_and_tracks(state):
             assert (drawn["x"].iloc[0], drawn["y"].iloc[0]) == pytest.approx((x[0], y[0]))
         else:
             assert drawn.empty
-    tracks = [el for el in globe if el.group == "Tracks"]
-    assert sorted(el.label for el in tracks) == ["Swarm A", "Swarm B", "Swarm C"]
-    assert _element(globe, "Footprints") is not None
+    # One element per layer: every spacecraft's track in one Segments element, own colour each.
+    tracks = _element(globe, "Tracks")
+    assert sorted(tracks.data["spacecraft"].unique()) == ["Swarm A", "Swarm B", "Swarm C"]
+    assert tracks.data.groupby("spacecraft")["colour"].nunique().eq(1).all()
+    assert tracks.data["colour"].nunique() == 3
+    # Consecutive records of one spacecraft are joined: a segment starts where the last ended.
+    one = tracks.data[tracks.data["spacecraft"] == "Swarm A"]
+    joined = np.isclose(one["x0"].to_numpy()[1:], one["x1"].to_numpy()[:-1])
+    assert joined.mean() > 0.5
+    footprints = _element(globe, "Footprints")
+    assert set(footprints.data["spacecraft"]) <= {"Swarm A", "Swarm B", "Swarm C"}
+    assert len(footprints.data) >= 1
 
 
 def test_layers_switch_on_and_off(state):
@@ -149,6 +158,8 @@ def test_player_steps_and_minutes_without_images(state):
     assert state.minute == 363 and state.imagers == ["THEMIS-ASI GILL", "THEMIS-ASI RANK"]
     state.minute = 3 * 60
     assert state.grid is None and state.imagers == []
+    # The layer keeps its (transparent) element, so the drawn plot updates in place.
+    assert np.isnan(_element(state.globe(), "ASI").dimension_values(2)).all()
     assert state.status == (
         "No all-sky images at 2021-12-01 03:00 UTC (hours of this day with images: 06)."
     )

@@ -9,7 +9,7 @@ import pytest
 
 from app.pages.conjunctions import EXAMPLES
 from aurorax.demo import build_demo
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import click_until, screenshot
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,8 +36,12 @@ def test_example_search_table_detail_and_shared_url(page, browser, tmp_path):
         assert "THEMIS-ASI FSIM" in page.locator(".tabulator-row").first.inner_text()
         page.get_by_text("Found 1 conjunction in").wait_for(timeout=10_000)
         # Opening the result draws the map and the distance plot.
-        page.locator(".tabulator-row .tabulator-cell").nth(2).click()
-        page.get_by_text("Conjunction #0: THEMIS-ASI FSIM x THEMIS-E").wait_for(timeout=30_000)
+        row = page.locator(".tabulator-row").first
+        click_until(
+            lambda: row.locator(".tabulator-cell").nth(2).click(),
+            page.get_by_text("Conjunction #0: THEMIS-ASI FSIM x THEMIS-E"),
+            retry_if=lambda: "tabulator-selected" not in (row.get_attribute("class") or ""),
+        )
         page.get_by_text("That night's keograms and movies").wait_for(timeout=30_000)
         page.wait_for_timeout(1500)
         assert page.locator("canvas").count() >= 2

@@ -28,6 +28,10 @@ GLYPHS_JS = """() => {
 }"""
 
 
+PLOTS_JS = """() => Bokeh.documents.flatMap((doc) => [...doc.all_models])
+    .filter((m) => m.renderers !== undefined && m.toolbar !== undefined).length"""
+
+
 def _glyphs(page) -> list[str]:
     return page.evaluate(GLYPHS_JS)
 
@@ -45,8 +49,19 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
         assert "Image" in glyphs  # the ASI mosaic
         assert "MultiLine" in glyphs  # coastlines, graticule, tracks
         assert glyphs.count("Scatter") >= 1  # spacecraft positions and footprints
+        assert "Segment" in glyphs  # the footprint tracks, all spacecraft in one glyph
         page.get_by_text("2021-12-01 06:10 UTC").first.wait_for(timeout=10_000)
         screenshot(page, "explorer")
+
+        # A new minute updates the drawn globe in place: no new plot in the document.
+        plots = page.evaluate(PLOTS_JS)
+        handle = page.locator(".noUi-handle").nth(0)
+        handle.focus()
+        handle.press("ArrowRight")
+        page.get_by_text("2021-12-01 06:11 UTC").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        assert page.evaluate(PLOTS_JS) == plots
+        assert "Image" in _glyphs(page)
 
         # Switching the image layer off redraws the globe without it.
         page.get_by_text("ASI images", exact=True).click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.test_keogramist import build_keogram_demo
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import click_until, screenshot
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,8 +26,10 @@ def test_keograms_render_and_a_click_opens_the_fisheye(page, tmp_path):
         screenshot(page, "keogramist-rows")
         box = page.locator("canvas").first.bounding_box()
         # Left part of the top row (GILL, 2021-12-01): the night is at 0-13 UT.
-        page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3)
-        page.get_by_text("nearest frame 2021-12-01").wait_for(timeout=30_000)
+        click_until(
+            lambda: page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3),
+            page.get_by_text("nearest frame 2021-12-01"),
+        )
         page.get_by_text("THEMIS-ASI GILL 2021-12-01: clicked").wait_for(timeout=30_000)
         page.wait_for_timeout(1000)
         assert page.locator("canvas").count() >= 2  # the keograms and the fisheye
