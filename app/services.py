@@ -248,10 +248,11 @@ def _imager_program(program: str) -> str:
 
 @pn.cache(max_items=128, policy="LRU")
 def _keogram_of_day(asi_dir: str, program: str, site_uid: str, start, end, stamp):
-    from aurorax.asi import Imager, make_keogram
+    from aurorax.asi import stored_keogram
 
-    imager = Imager(site_uid, start, end, program=program, asi_dir=Path(asi_dir), download=False)
-    return make_keogram(imager)
+    # From the keogram store beside the images when it was made from these files (the demo
+    # builder fills it), so a fresh server does not re-read every night's frames.
+    return stored_keogram(program, site_uid, start, end, Path(asi_dir))
 
 
 def _files_stamp(asi_dir: Path, program: str, site_uid: str, start, end) -> tuple:

@@ -179,7 +179,6 @@ def build_data(folder: Path) -> tuple[Path, Path]:
 def page_specs(db: Path) -> dict:
     """The completeness condition of each page on the month repository, from its contents."""
     from app import services
-    from app.pages.analysis import AnalysisState
     from app.pages.availability import AvailabilityState
     from app.pages.keogramist import MAX_ROWS
 
@@ -189,11 +188,11 @@ def page_specs(db: Path) -> dict:
     keograms = services.daily_keograms(db, day, day + dt.timedelta(days=1))
     availability = AvailabilityState(db_path=str(db))
     availability.load()
-    n_panels = AnalysisState.param.n_panels.default
     return {
         "overview": spec(plots=1, glyphs=["VBar"], rows=min(25, n_sources), texts=["Data sources"]),
         "conjunctions": spec(texts=["ground1: Ground", "space1: Space", "Add metadata filter"]),
-        "analysis": spec(plots=n_panels + 1, glyphs=["Image", "MultiLine", "Line"]),
+        # One plot for the montage (every frame in it), one for the intensity series.
+        "analysis": spec(plots=2, glyphs=["Image", "MultiLine", "Line", "Text"]),
         "keogramist": spec(plots=1, glyphs=["Image"], y_end=min(len(keograms), MAX_ROWS)),
         "explorer": spec(plots=1, glyphs=["Image", "MultiPolygons", "Scatter"], texts=["UTC"]),
         "availability": spec(

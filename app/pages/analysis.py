@@ -19,7 +19,6 @@ import io
 import tempfile
 from pathlib import Path
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -30,7 +29,7 @@ from app.pages._export import export_buttons
 from app.pages._widgets import status_alert
 from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
 from aurorax.config import load_settings
-from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
+from aurorax.viz import plot_footprint_intensity, plot_footprint_montage
 
 __all__ = ["AnalysisState", "AnalysisPage", "create_page", "MAX_WINDOW", "FOOTPRINT_KM"]
 
@@ -353,22 +352,15 @@ class AnalysisPage(pn.viewable.Viewer):
             self.intensity_plot, "intensity", "aurorax footprint intensity"
         )
 
-    def montage_plots(self) -> list:
-        """The montage frames with the track, footprint and box (HoloViews elements)."""
+    def montage_layout(self):
+        """The montage frames side by side in one plot (HoloViews), or None."""
         s = self.state
+        if not s.panels:
+            return None
         rows, cols = s.track if s.track is not None else ((), ())
         letters = "ABCDEFGH"
-        return [
-            plot_footprint_fisheye(
-                fisheye, rows, cols, dot, box, title=f"({letters[i]}) {fisheye.time:%H:%M:%S} UT"
-            )
-            for i, (fisheye, dot, box) in enumerate(s.panels)
-        ]
-
-    def montage_layout(self):
-        """The montage frames side by side (a HoloViews Layout), or None."""
-        plots = self.montage_plots()
-        return hv.Layout(plots).cols(len(plots)) if plots else None
+        titles = [f"({letters[i]}) {p[0].time:%H:%M:%S} UT" for i, p in enumerate(s.panels)]
+        return plot_footprint_montage(s.panels, rows, cols, titles)
 
     def intensity_plot(self):
         """The intensity time series at the footprint (HoloViews), or None."""
@@ -381,7 +373,7 @@ class AnalysisPage(pn.viewable.Viewer):
     def _montage(self, panels, track):
         if not panels:
             return pn.pane.Markdown("No frames to show.")
-        return pn.Row(*[pn.pane.HoloViews(p) for p in self.montage_plots()], name="montage")
+        return pn.pane.HoloViews(self.montage_layout(), name="montage")
 
     def _series(self, series, panels):
         plot = self.intensity_plot()

@@ -96,9 +96,19 @@ from ._conjunction import (  # noqa: E402
     lla_to_azel_pixel,
     lla_to_footprint,
 )
+from ._keogram_store import (  # noqa: E402
+    keogram_store_path,
+    load_keogram,
+    save_keogram,
+    stored_keogram,
+)
 from ._montage import make_montage  # noqa: E402
 
 __all__ += [
+    "keogram_store_path",
+    "load_keogram",
+    "save_keogram",
+    "stored_keogram",
     "AnimationFrame",
     "AzEl",
     "animate_fisheye",

@@ -60,7 +60,7 @@ def _program(program: str) -> _Program:
 
 def _asi_dir(asi_dir) -> Path:
     if asi_dir is not None:
-        return Path(asi_dir)
+        return Path(asi_dir).expanduser()
     from aurorax.config import load_settings
 
     return load_settings().asi_dir

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aurorax.asi import Imager, Keogram, animate_fisheye, make_keogram
+from aurorax.asi import Imager, Keogram, animate_fisheye, stored_keogram
 
 from ._urls import keogram_url, movie_url, product_path
 
@@ -143,7 +143,8 @@ def render_products(
             )
         except AsiFileNotFoundError:
             continue
-        keogram = make_keogram(imager)
+        # Kept in the keogram store too: the dashboard's Keogramist reads it from there.
+        keogram = stored_keogram(core, site_uid, day, day + pd.Timedelta(days=1), asi_dir)
         cmap = _COLOURS.get(program, "gray")
         limits = tuple(np.percentile(keogram.values, (1, 99)))
         buckets = [("daily", day, day + pd.Timedelta(days=1))]

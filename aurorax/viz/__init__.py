@@ -4,7 +4,7 @@ Every ``plot_*`` function returns a HoloViews element (or overlay/layout), never
 same plot displays in a notebook, in the dashboard, and exports to PNG or standalone HTML.
 """
 
-from ._analysis import plot_footprint_fisheye, plot_footprint_intensity
+from ._analysis import plot_footprint_fisheye, plot_footprint_intensity, plot_footprint_montage
 from ._availability import plot_availability
 from ._conjunctions import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
 from ._export import save_html, save_png
@@ -14,6 +14,7 @@ from ._repository import plot_record_counts
 
 __all__ = [
     "plot_footprint_fisheye",
+    "plot_footprint_montage",
     "plot_footprint_intensity",
     "GLOBE_LAYERS",
     "plot_globe",

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ._keogramist import plot_fisheye
 
-__all__ = ["plot_footprint_fisheye", "plot_footprint_intensity"]
+__all__ = ["plot_footprint_fisheye", "plot_footprint_intensity", "plot_footprint_montage"]
 
 
 def _to_plot(rows, cols, ny: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,10 +59,105 @@ def plot_footprint_fisheye(
     return overlay.opts(toolbar=None)
 
 
+def plot_footprint_montage(
+    panels, track_rows=(), track_cols=(), titles=(), size: int = 300, gap: float = 0.04
+) -> hv.Overlay:
+    """Fisheye frames side by side in one plot, each with the footprint track, dot and box.
+
+    The same picture as a row of :func:`plot_footprint_fisheye` plots, drawn as one Bokeh figure
+    with one glyph per kind (one image, one track line, one box line, one set of dots, one set
+    of titles) rather than four per frame: a dashboard page with a montage shows up several
+    times faster.
+
+    Parameters
+    ----------
+    panels
+        ``(fisheye, dot, box)`` per frame: an :class:`aurorax.asi.Fisheye` (all of one imager,
+        so of one shape), the footprint ``(row, col)`` or None, and the box outline
+        ``(rows, cols)`` or None (as for :func:`plot_footprint_fisheye`).
+    track_rows, track_cols
+        Pixel row/column of the track points inside the field of view, drawn on every frame.
+    titles
+        One title per frame, drawn above it (default: the frame times).
+    size
+        Height of the plot in screen pixels (the frames are square).
+    gap
+        Blank space between frames, as a fraction of a frame's width.
+
+    Returns
+    -------
+    holoviews.Overlay
+        Each frame scaled to its own colour limits (``Fisheye.vmin``/``vmax``) as 0 to 1, since
+        the frames share one grey scale; outside the sky is transparent.
+    """
+    panels = list(panels)
+    if not panels:
+        raise ValueError("no frames to draw: panels is empty")
+    shapes = {p[0].image.shape for p in panels}
+    if len(shapes) != 1:
+        raise ValueError(f"the frames have different shapes {sorted(shapes)}: use one imager")
+    ny, nx = shapes.pop()
+    space = max(1, int(round(nx * gap)))
+    step = nx + space
+    strip = np.full((ny, step * len(panels) - space), np.nan, dtype=np.float32)
+    xs, ys, bxs, bys, dots, labels = [], [], [], [], [], []
+    tx, ty = _to_plot(track_rows, track_cols, ny)
+    for k, (fisheye, dot, box) in enumerate(panels):
+        lo, hi = float(fisheye.vmin), float(fisheye.vmax)
+        frame = (np.asarray(fisheye.image, dtype=np.float32) - lo) / max(hi - lo, 1e-9)
+        frame = np.clip(frame, 0.0, 1.0)
+        frame[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
+        # Image row 0 is the north edge, drawn at the top (plot_fisheye's convention).
+        strip[:, k * step : k * step + nx] = frame
+        xs += [tx + k * step, [np.nan]]
+        ys += [ty, [np.nan]]
+        if box is not None:
+            bx, by = _to_plot(box[0], box[1], ny)
+            bxs += [bx + k * step, [np.nan]]
+            bys += [by, [np.nan]]
+        if dot is not None:
+            dx, dy = _to_plot([dot[0]], [dot[1]], ny)
+            dots.append((dx[0] + k * step, dy[0]))
+        title = titles[k] if k < len(titles) else f"{fisheye.time:%H:%M:%S} UT"
+        labels.append((k * step + nx / 2, ny + 0.02 * ny, title))
+    width = strip.shape[1]
+    image = hv.Image(strip, kdims=["x", "y"], vdims=["scaled counts"], bounds=(0, 0, width, ny))
+    top = ny * 1.09
+    elements = [
+        image.opts(cmap="gray", clim=(0.0, 1.0), clipping_colors={"NaN": (0, 0, 0, 0)}),
+        hv.Path([np.column_stack([np.concatenate(xs), np.concatenate(ys)])]).opts(
+            color="red", line_width=1
+        ),
+    ]
+    if bxs:
+        elements.append(
+            hv.Path([np.column_stack([np.concatenate(bxs), np.concatenate(bys)])]).opts(
+                color="yellow", line_width=2
+            )
+        )
+    elements.append(hv.Points(dots, kdims=["x", "y"]).opts(color="red", size=7))
+    elements.append(
+        hv.Labels(labels, kdims=["x", "y"], vdims=["title"]).opts(
+            text_font_size="11pt", text_baseline="bottom", text_color="black"
+        )
+    )
+    return hv.Overlay(elements).opts(
+        height=size,
+        width=int(round(size * width / top)),
+        xlim=(0, width),
+        ylim=(0, top),
+        xaxis=None,
+        yaxis=None,
+        show_grid=False,
+        toolbar=None,
+    )
+
+
 def plot_footprint_intensity(
     series: pd.DataFrame, marks=(), ylabel: str = "mean counts in box", width: int = 900
 ) -> hv.Overlay:
-    """The intensity at the footprint against time, with dotted vertical lines at ``marks``.
+    """The intensity at the footprint against time, the ``marks`` (the montage's frames) labelled
+    (A), (B), ... on the curve.
 
     Parameters
     ----------
@@ -82,9 +177,22 @@ def plot_footprint_intensity(
     dots = hv.Scatter(
         (times, series["intensity"].to_numpy(dtype=float)), kdims=["UTC"], vdims=["intensity"]
     ).opts(color="black", size=4)
-    overlay = curve * dots
-    for t in marks:
-        overlay = overlay * hv.VLine(pd.Timestamp(t).tz_convert(None)).opts(
-            color="grey", line_dash="dotted"
-        )
-    return overlay
+    # The montage's frames marked on the curve with their letters, (A), (B), ... as one glyph each
+    # (an hv.VLine per frame cost a Bokeh renderer apiece; hv.VLines does not export with
+    # matplotlib).
+    values = series["intensity"].to_numpy(dtype=float)
+    ticks = pd.DatetimeIndex([pd.Timestamp(t).tz_convert(None) for t in marks])
+    at = np.clip(pd.DatetimeIndex(times).searchsorted(ticks), 0, len(values) - 1)
+    y = values[at] if len(values) else np.full(len(ticks), np.nan)
+    finite = values[np.isfinite(values)]
+    lift = (0.06 * float(np.ptp(finite)) if finite.size else 0.0) or 1.0
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    marked = hv.Scatter((ticks, y), kdims=["UTC"], vdims=["intensity"]).opts(
+        color="red", size=9, marker="circle"
+    )
+    names = hv.Labels(
+        (ticks, y + lift, [f"({letters[i % 26]})" for i in range(len(ticks))]),
+        kdims=["UTC", "intensity"],
+        vdims=["frame"],
+    ).opts(text_color="red", text_font_size="10pt")
+    return curve * dots * marked * names

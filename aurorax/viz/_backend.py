@@ -7,3 +7,8 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer that .opt
 
 if hv.Store.current_backend != "bokeh":
     hv.Store.set_current_backend("bokeh")
+
+# Canvas, not WebGL: the plots here are images and a few thousand line points, which canvas draws
+# at once, while every WebGL plot first builds a GL context and its shaders. Without a GPU (a
+# headless or remote browser: software GL) that cost 0.3 s per page of the dashboard.
+hv.renderer("bokeh").webgl = False

@@ -224,7 +224,7 @@ def globe_image(
     -------
     holoviews.Image
         Bounds ``(-R, -R, R, R)`` in metres; NaN (transparent) off the globe and where the grid
-        has no data.
+        has no data; all transparent (``alpha`` 0) when nothing on the near side has data.
     """
     grid = grid or GlobalGrid()
     if values is None:  # nothing seen: a transparent image, so the layer keeps its place
@@ -240,6 +240,11 @@ def globe_image(
         clim = (
             tuple(float(v) for v in np.percentile(finite, [1, 99])) if finite.size else (0.0, 1.0)
         )
+    # Nothing on the near side (no images, or all of them behind the limb): a fully transparent
+    # image of finite values, since an all-NaN one has no range for HoloViews to compute.
+    seen = bool(np.isfinite(out).any())
+    if not seen:
+        out[:] = clim[0]
     bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
     return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
         cmap=list(AURORA_CMAP),
@@ -247,6 +252,7 @@ def globe_image(
         clipping_colors={"NaN": (0, 0, 0, 0)},
         colorbar=False,
         framewise=True,
+        alpha=1.0 if seen else 0.0,
     )
 
 

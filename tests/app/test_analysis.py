@@ -15,7 +15,7 @@ import pytest
 from app.pages.analysis import MAX_WINDOW, AnalysisState, create_page
 from aurorax.asi import Imager, equal_area_mask
 from aurorax.demo import build_demo
-from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity
+from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity, plot_footprint_montage
 from tests.serving import fetch, running_server
 
 from .conftest import check_exports, check_html_export
@@ -176,6 +176,32 @@ def test_plots_are_holoviews_elements_that_render(state):
     series = plot_footprint_intensity(state.series, [fisheye.time])
     hv.renderer("bokeh").get_plot(plot)
     hv.renderer("bokeh").get_plot(series)
+
+
+def test_montage_is_one_plot_with_every_frame(state):
+    rows, cols = state.track
+    plot = plot_footprint_montage(state.panels, rows, cols)
+    fisheye = state.panels[0][0]
+    ny, nx = fisheye.image.shape
+    (image,) = plot.Image.values()
+    strip = image.dimension_values(2, flat=False)
+    n = len(state.panels)
+    assert n == 2
+    assert strip.shape[0] == ny and nx * n < strip.shape[1] < nx * n * 1.1
+    finite = strip[np.isfinite(strip)]
+    assert finite.min() >= 0 and finite.max() <= 1  # each frame on its own 0-1 grey scale
+    # Frame k's dot sits where the single-frame plot puts it, shifted by k frames and a gap.
+    (points,) = plot.Points.values()
+    step = (strip.shape[1] + (strip.shape[1] - nx * n) // (n - 1)) / n
+    for k, (_, dot, _) in enumerate(state.panels):
+        assert points.data.iloc[k].tolist() == pytest.approx(
+            [dot[1] + 0.5 + k * step, ny - dot[0] - 0.5]
+        )
+    (labels,) = plot.Labels.values()
+    assert list(labels.data["title"]) == [f"{p[0].time:%H:%M:%S} UT" for p in state.panels]
+    with pytest.raises(ValueError, match="panels is empty"):
+        plot_footprint_montage([])
+    hv.renderer("bokeh").get_plot(plot)
 
 
 def test_page_builds(state, demo):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,7 +160,11 @@ def test_player_steps_and_minutes_without_images(state):
     state.minute = 3 * 60
     assert state.grid is None and state.imagers == []
     # The layer keeps its (transparent) element, so the drawn plot updates in place.
-    assert np.isnan(_element(state.globe(), "ASI").dimension_values(2)).all()
+    globe = state.globe()
+    image = _element(globe, "ASI")
+    assert image.opts.get().kwargs["alpha"] == 0.0
+    assert np.isfinite(image.dimension_values(2)).all()
+    hv.renderer("bokeh").get_plot(globe)  # no all-NaN warning (warnings are errors here)
     assert state.status == (
         "No all-sky images at 2021-12-01 03:00 UTC (hours of this day with images: 06)."
     )

@@ -27,6 +27,21 @@ GLYPHS_JS = """() => {
 }"""
 
 
+# The montage's frame titles: the text of its Text glyph (drawn on the canvas, not in the DOM).
+TITLES_JS = """() => {
+    for (const doc of Bokeh.documents) {
+        for (const model of doc.all_models) {
+            if (model.glyph !== undefined && model.glyph.constructor.__name__ === "Text") {
+                const field = model.glyph.text.field;
+                const titles = [...model.data_source.data[field]];
+                if (titles.length && String(titles[0]).startsWith("(A) ")) { return titles; }
+            }
+        }
+    }
+    return [];
+}"""
+
+
 def test_frames_track_box_and_intensity(page, tmp_path):
     data = tmp_path / "data"
     db = build_analysis_demo(data)
@@ -38,7 +53,11 @@ def test_frames_track_box_and_intensity(page, tmp_path):
         page.locator("canvas").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1000)
         glyphs = page.evaluate(GLYPHS_JS)
-        assert glyphs.count("Image") == 2  # the two frames with the footprint in the sky
+        # The two frames with the footprint in the sky: one plot, one image, one title each.
+        assert glyphs.count("Image") == 1
+        assert "Text" in glyphs
+        titles = page.evaluate(TITLES_JS)
+        assert len(titles) == 2 and titles[0].startswith("(A) 05:") and titles[1].startswith("(B)")
         assert "Curve" in glyphs or "Line" in glyphs  # the track and the intensity series
         assert page.get_by_text("Download montage (PNG)").count() == 1
         assert page.get_by_text("Download movie (mp4)").count() == 1
