@@ -252,7 +252,8 @@ def _keogram_of_day(asi_dir: str, program: str, site_uid: str, start, end, stamp
 
     # From the keogram store beside the images when it was made from these files (the demo
     # builder fills it), so a fresh server does not re-read every night's frames.
-    return stored_keogram(program, site_uid, start, end, Path(asi_dir))
+    files = [path for path, _ in stamp]
+    return stored_keogram(program, site_uid, start, end, Path(asi_dir), files=files)
 
 
 def _files_stamp(asi_dir: Path, program: str, site_uid: str, start, end) -> tuple:

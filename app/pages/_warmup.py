@@ -1,9 +1,10 @@
 """One-off costs of a fresh server process, paid in the background before the first visitor.
 
 A new process spends seconds the first time it draws a datashader raster (importing datashader
-and numba compiling its resampling kernels for float32 images) and the first time it draws the
-globe (reading the coastlines). ``warm_up`` draws small versions of those plots once, so the
-Keogramist and the Event Explorer of the first session do not pay for it.
+and numba compiling its resampling kernels for float32 images), the first time it draws the
+globe (reading the coastlines), and the first time Panel looks at what a page's function
+returned (its check for a matplotlib figure imports ``matplotlib.figure``: 1.4 s). ``warm_up``
+pays these once, so the first session's pages do not.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ log = logging.getLogger(__name__)
 
 
 def warm_up() -> None:
-    """Render a two-row Keogramist raster (with a note) and an empty globe with Bokeh.
+    """Import matplotlib's figure module, render a two-row Keogramist raster (with a note) and
+    an empty globe with Bokeh.
 
     Never raises: a failure only means the first visitor pays the cost instead (it is logged).
     """
     try:
         import holoviews as hv
+        import matplotlib.figure  # noqa: F401  (see the module docstring)
 
         from aurorax.viz import plot_globe, plot_keogram_rows
 

@@ -109,17 +109,20 @@ def load_keogram(path) -> tuple[Keogram, np.ndarray]:
         raise ValueError(f"{path} is not a readable stored keogram: {exc}") from exc
 
 
-def stored_keogram(program: str, site_uid: str, start, end, asi_dir=None) -> Keogram:
+def stored_keogram(program: str, site_uid: str, start, end, asi_dir=None, files=None) -> Keogram:
     """The camera-meridian keogram (``make_keogram``, pixel axis) of the site's image files in
     ``[start, end)``: the stored one if it was made from exactly these files, else made now
-    and stored (when ``asi_dir`` is writable). Nothing is downloaded.
+    and stored (when ``asi_dir`` is writable). Nothing is downloaded. ``files`` are the image
+    files of the range when the caller has already found them (``find_image_files``).
 
     Raises
     ------
     AsiFileNotFoundError
         No image file for the range.
     """
-    files = find_image_files(program, site_uid, start, end, asi_dir, None, False)
+    if files is None:
+        files = find_image_files(program, site_uid, start, end, asi_dir, None, False)
+    files = [Path(f) for f in files]
     path = keogram_store_path(program, site_uid, start, end, asi_dir)
     stamp = _stamp(files)
     if path.exists():
