@@ -1,4 +1,4 @@
-"""One-off costs of a fresh server process, paid in the background before the first visitor.
+"""One-off costs of a fresh server process, paid before the server starts listening.
 
 A new process spends seconds the first time it draws a datashader raster (importing datashader
 and numba compiling its resampling kernels for float32 images), the first time it draws the
