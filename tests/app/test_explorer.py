@@ -201,3 +201,25 @@ def test_globe_exports_to_png_and_html(explorer_db):
     page = create_page(explorer_db, explorer_db.parent / "asi")
     pixels = check_exports(page.exports)
     assert pixels.shape[:2] == (560, 560)  # the globe's size on the page
+
+
+def test_drawn_globe_image_turns_visible_and_transparent_in_place():
+    # The page's DynamicMap updates the drawn image: a minute without images hides it (alpha 0)
+    # and one with images shows it again, with no new plot.
+    from aurorax.viz._globe import globe_image
+
+    grid = GlobalGrid()
+    values = np.full(grid.shape, np.nan, dtype=np.float32)
+    values[400:480, 200:300] = 5.0
+    stream = hv.streams.Stream.define("Minute", images=False)()
+    frames = hv.DynamicMap(
+        lambda images: globe_image(values if images else None, 60, -100, size_px=100),
+        streams=[stream],
+    )
+    plot = hv.renderer("bokeh").get_plot(frames)
+    (image,) = [r.glyph for r in plot.state.renderers if type(r.glyph).__name__ == "Image"]
+    assert image.global_alpha == 0.0
+    stream.event(images=True)
+    assert image.global_alpha == 1.0
+    stream.event(images=False)
+    assert image.global_alpha == 0.0
