@@ -172,12 +172,27 @@ class Skymap:
         lat, lon = azel_to_lla(self.site_lat, self.site_lon, self.site_alt_km, az, el, altitude_km)
         return lat.astype(np.float32), lon.astype(np.float32)
 
+    @cached_property
+    def _centres(self) -> dict:
+        return {}
+
     def pixel_centres(self, altitude_km: float) -> tuple[np.ndarray, np.ndarray]:
-        """Latitude and longitude (degrees) of each pixel centre's line of sight at an altitude."""
-        return azel_to_lla(
-            self.site_lat, self.site_lon, self.site_alt_km,
-            self.azimuth.astype(float), self.elevation.astype(float), altitude_km,
-        )  # fmt: skip
+        """Latitude and longitude (degrees) of each pixel centre's line of sight at an altitude.
+
+        Computed once per altitude and kept (read-only arrays): the footprint tools ask for the
+        same altitude for every frame and every page.
+        """
+        key = float(altitude_km)
+        hit = self._centres.get(key)
+        if hit is None:
+            hit = azel_to_lla(
+                self.site_lat, self.site_lon, self.site_alt_km,
+                self.azimuth.astype(float), self.elevation.astype(float), key,
+            )  # fmt: skip
+            for a in hit:
+                a.setflags(write=False)
+            self._centres[key] = hit
+        return hit
 
     @cached_property
     def _tree(self):
