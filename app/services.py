@@ -301,32 +301,24 @@ def _ground_imagers(db_path: Path) -> tuple:
 
 
 def _hour_files(asi_dir: Path, imagers: tuple, hour) -> tuple:
-    from aurorax.asi import AsiError, find_image_files
+    # The hourly file of each imager that has one: one stat each (find_image_files per imager
+    # and hour cost half a second for a day's 24 hours).
+    from aurorax.asi import image_path
 
     found = []
     for core, uid, name in imagers:
-        try:
-            end = hour + pd.Timedelta(hours=1)
-            files = find_image_files(core, uid, hour, end, asi_dir, "", False)
-        except AsiError:
-            continue
-        found += [(core, uid, name, str(f), Path(f).stat().st_mtime_ns) for f in files]
+        path = image_path(core, uid, hour, asi_dir)
+        if path.is_file():
+            found.append((core, uid, name, str(path), path.stat().st_mtime_ns))
     return tuple(found)
 
 
 def imager_hours(db_path: Path, asi_dir: Path, day) -> list:
     """UTC hours (``pd.Timestamp``) of ``day`` with at least one image file under ``asi_dir``."""
-    from aurorax.asi import image_path
-
     imagers = _ground_imagers(db_path)
     start = pd.Timestamp(day).tz_localize("UTC")
     hours = pd.date_range(start, periods=24, freq="h")
-    # One stat per imager and hour (find_image_files per hour cost half a second per page).
-    return [
-        h
-        for h in hours
-        if any(image_path(core, uid, h, asi_dir).is_file() for core, uid, _ in imagers)
-    ]
+    return [h for h in hours if _hour_files(Path(asi_dir), imagers, h)]
 
 
 @pn.cache(max_items=8, policy="LRU")

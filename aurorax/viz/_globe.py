@@ -227,15 +227,15 @@ def globe_image(
         has no data; all transparent (``alpha`` 0) when nothing on the near side has data.
     """
     grid = grid or GlobalGrid()
-    if values is None:  # nothing seen: a transparent image, so the layer keeps its place
-        values = np.full(grid.shape, np.nan, dtype=np.float32)
-    values = np.asarray(values, dtype=np.float32)
-    if values.shape != grid.shape:
-        raise ValueError(f"values have shape {values.shape}, the grid is {grid.shape}")
     on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
     out = np.full(on.shape, np.nan, dtype=np.float32)
-    out[on] = values[j, i]
-    finite = values[np.isfinite(values)]
+    finite = np.empty(0, dtype=np.float32)
+    if values is not None:  # None: nothing seen, a transparent image keeps the layer's place
+        values = np.asarray(values, dtype=np.float32)
+        if values.shape != grid.shape:
+            raise ValueError(f"values have shape {values.shape}, the grid is {grid.shape}")
+        out[on] = values[j, i]
+        finite = values[np.isfinite(values)]
     if clim is None:
         clim = (
             tuple(float(v) for v in np.percentile(finite, [1, 99])) if finite.size else (0.0, 1.0)

@@ -3,15 +3,14 @@ repository; a pristine copy of the file answers the same searches through the li
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 
 import pytest
 import requests
 
 from aurorax.api import KeyStore, keys_path
-from aurorax.demo import build_demo
 from aurorax.engine import Repository
+from tests.demo_repos import one_day_demo
 from tests.serving import running_server
 
 DEMO_OWNER = "demo@aurorax.invalid"  # owner of every demo data source
@@ -23,14 +22,7 @@ def api_files(tmp_path_factory):
     """(served repository, pristine copy, data dir)."""
     root = tmp_path_factory.mktemp("api")
     db = root / "served.duckdb"
-    build_demo(
-        db,
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi", "themis"],
-        progress=False,
-        image_nights=0,
-    )
+    one_day_demo(db)
     pristine = root / "pristine.duckdb"
     shutil.copy(db, pristine)
     return db, pristine, root / "data"

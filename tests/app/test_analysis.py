@@ -14,8 +14,8 @@ import pytest
 
 from app.pages.analysis import MAX_WINDOW, AnalysisState, create_page
 from aurorax.asi import Imager, equal_area_mask
-from aurorax.demo import build_demo
 from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity, plot_footprint_montage
+from tests.demo_repos import one_day_demo
 from tests.serving import fetch, running_server
 
 from .conftest import check_exports, check_html_export
@@ -28,13 +28,10 @@ def build_analysis_demo(folder):
     """THEMIS GILL (images of 2021-12-01 every 2 min) and Swarm B, whose footprint crosses the
     imager's sky from 05:04 to 05:07 UTC."""
     db = folder / "aurorax.duckdb"
-    build_demo(
+    one_day_demo(
         db,
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi", "swarm"],
+        ["themis-asi", "swarm"],
         platforms=["gillam", "swarmb"],
-        progress=False,
         image_nights=1,
         asi_dir=folder / "asi",
         products_dir=folder / "products",
@@ -236,13 +233,10 @@ def test_missing_images_say_so(demo, tmp_path):
 def test_server_serves_product_files_and_refuses_traversal(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    build_demo(
+    one_day_demo(
         data / "aurorax.duckdb",
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi"],
+        ["themis-asi"],
         platforms=["gillam"],
-        progress=False,
         image_nights=1,
         asi_dir=data / "asi",
         products_dir=data / "products",

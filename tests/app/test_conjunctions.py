@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from app.pages.conjunctions import EXAMPLES, ConjunctionSearchState, create_page
-from aurorax.demo import build_demo
 from aurorax.engine import ConjunctionQuery
 from aurorax.geo import great_circle_distance_km
 from aurorax.viz import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
+from tests.demo_repos import one_day_demo
 
 from .conftest import check_exports
 
@@ -23,16 +23,7 @@ APA_EXAMPLE = next(iter(EXAMPLES))
 
 @pytest.fixture(scope="module")
 def demo_repository(tmp_path_factory):
-    db = tmp_path_factory.mktemp("conjunctions") / "demo.duckdb"
-    build_demo(
-        db,
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi", "themis"],
-        progress=False,
-        image_nights=0,
-    )
-    return db
+    return one_day_demo(tmp_path_factory.mktemp("conjunctions") / "demo.duckdb")
 
 
 @pytest.fixture

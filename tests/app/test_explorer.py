@@ -13,6 +13,7 @@ from app.pages.explorer import ExplorerState, create_page
 from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
 from aurorax.viz._globe import EARTH_RADIUS_M, coastline_lonlat, globe_coastlines
+from tests.demo_repos import one_day_demo
 
 from .conftest import check_exports
 
@@ -23,18 +24,11 @@ GILLAM = (56.38, -94.64)
 def build_explorer_data(folder):
     """A 1-day demo repository (THEMIS ASI sites + Swarm) and one hour of GILL and RANK images
     at a 5-minute cadence in ``<folder>/asi``. Returns the repository path."""
-    from aurorax.demo import AuroralModel, build_demo, load_sites, render_demo_images
+    from aurorax.demo import AuroralModel, load_sites, render_demo_images
 
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "aurorax.duckdb"
-    build_demo(
-        db,
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi", "swarm"],
-        progress=False,
-        image_nights=0,
-    )
+    one_day_demo(db, ["themis-asi", "swarm"])
     sites = load_sites()
     sites = sites[(sites["program"] == "themis-asi") & sites["site_uid"].isin(["gill", "rank"])]
     day = pd.Timestamp("2021-12-01", tz="UTC")

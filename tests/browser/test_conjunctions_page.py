@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from app.pages.conjunctions import EXAMPLES
-from aurorax.demo import build_demo
 from tests.browser.conftest import click_until, screenshot
+from tests.demo_repos import one_day_demo
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_example_search_table_detail_and_shared_url(page, browser, tmp_path):
-    db = tmp_path / "demo.duckdb"
-    build_demo(
-        db,
-        start=dt.date(2021, 12, 1),
-        days=1,
-        programs=["themis-asi", "themis"],
-        progress=False,
-        image_nights=0,
-    )
+    db = one_day_demo(tmp_path / "demo.duckdb")
     with running_server(db, tmp_path / "data", path="/conjunctions") as base:
         page.goto(base + "/conjunctions", wait_until="networkidle")
         page.get_by_text("Find times when the footprints").wait_for(timeout=30_000)
