@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import holoviews as hv
@@ -88,11 +89,12 @@ def serve(
     # (a fresh ingest target) still gets an empty one.
     settings.products_dir.mkdir(parents=True, exist_ok=True)
     context = _api_context(settings, read_only, api_config)
-    # Imports and numba compilation of the first raster, before the server listens: a visitor
-    # who came during a background warm-up shared the cores with it (9 s for the first
-    # 52-keogram page against 3.5 s later), so the URL is printed once the pages are ready.
-    print("aurorax dashboard: preparing the plotting libraries (a few seconds)...", flush=True)
-    warm_up()
+    # Imports, numba compilation of the first raster and each page's caches, before the server
+    # listens: a visitor who came during a background warm-up shared the cores with it (9 s for
+    # the first 52-keogram page against 3.5 s later), so the URL is printed once it is done.
+    print("aurorax dashboard: preparing the plotting libraries and pages...", flush=True)
+    took = warm_up([functools.partial(factory, settings.db_path) for _, _, factory in PAGES])
+    print(f"aurorax dashboard: ready in {took:.1f} s", flush=True)
     print(f"aurorax dashboard: http://{settings.host}:{settings.port}/overview", flush=True)
     mode = "read-only" if context.repository.read_only else "writes with an API key"
     print(f"aurorax API ({mode}): http://{settings.host}:{settings.port}/api/v1/openapi.json")

@@ -16,7 +16,8 @@ What it measures, all in one run, against real ``aurorax serve`` processes on fr
    page (see ``page_specs``): Bokeh has finished drawing the expected number of plots, each with
    its glyphs (e.g. the keogram ``Image`` and a y range of one unit per keogram row), the table
    has its rows, the page's texts are there and no Panel loading spinner is left. The first run
-   of a page is the one that fills the server's caches (``pn.cache`` in ``app/services.py``); it
+   of a page is the first visit after the server started (its warm-up builds each page's default
+   view once, so the default views' ``pn.cache`` entries in ``app/services.py`` are filled); it
    is printed separately ("cold") from the median of all runs.
 2. **The Keogramist with 52 keograms** (4 THEMIS ASI sites x 13 nights of images every 20 min,
    a separate demo repository): from the request ``/keogramist?start=...&end=...`` to the 52 rows

@@ -12,6 +12,7 @@ from ._files import (
     find_image_files,
     image_path,
     image_relative_path,
+    local_image_hours,
     skymap_folder,
 )
 from ._geometry import azel_to_lla, lla_to_azel
@@ -66,6 +67,7 @@ __all__ = [
     "image_path",
     "image_relative_path",
     "list_readers",
+    "local_image_hours",
     "lla_to_azel",
     "load_skymap",
     "make_fisheye",

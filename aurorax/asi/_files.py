@@ -11,7 +11,9 @@ A download fetches ``<base_url>/<the same relative path>`` with :mod:`urllib` in
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import re
 import shutil
 import urllib.error
@@ -31,6 +33,7 @@ __all__ = [
     "image_path",
     "skymap_folder",
     "find_image_files",
+    "local_image_hours",
     "download_skymaps",
 ]
 
@@ -187,6 +190,40 @@ def find_image_files(
             f"{end.isoformat()} ({len(hours)} hour(s)){where}; tried: {', '.join(shown)}"
         )
     return found
+
+
+def local_image_hours(program: str, site_uid: str, start, end, asi_dir=None) -> pd.DatetimeIndex:
+    """UTC hours in ``[start, end)`` that have a local image file of one site (no download).
+
+    One folder listing per month of the range, not one file check per hour: asking whether
+    dozens of imagers have any image in a month is a few listings each.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Sorted UTC hours (tz-aware), empty when the site has no local file in the range.
+    """
+    prog, site = _program(program), site_uid.lower()
+    start, end = to_utc(start), to_utc(end)
+    if end <= start:
+        raise AsiError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+    folder = _asi_dir(asi_dir) / prog.folder / site
+    pattern = re.compile(rf"{re.escape(prog.file_prefix)}_{re.escape(site)}_(\d{{10}})_v\d+\.cdf")
+    months = pd.date_range(start.floor("D").replace(day=1), end, freq="MS")
+    hours = set()
+    for month in months:
+        path = folder / f"{month:%Y}" / f"{month:%m}"
+        try:
+            names = [e.name for e in os.scandir(path) if e.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            match = pattern.fullmatch(name)
+            if match:
+                hour = pd.Timestamp(dt.datetime.strptime(match[1], "%Y%m%d%H"), tz="UTC")
+                if start.floor("h") <= hour < end:
+                    hours.add(hour)
+    return pd.DatetimeIndex(sorted(hours), tz="UTC")
 
 
 _HREF = re.compile(r'href="([^"?/]+_skymap_[^"/]+\.(?:sav|npz))"')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -29,3 +30,25 @@ def test_serve_refuses_a_missing_repository(tmp_path):
     result = subprocess.run(cmd + ["--no-build-demo"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"no repository at {tmp_path / 'none.duckdb'}" in result.stderr
+
+
+def test_warm_up_builds_every_page_and_survives_a_broken_one(tiny_repository, caplog):
+    from app.pages import overview
+    from app.pages._warmup import warm_up
+
+    built = []
+
+    def good():
+        built.append("overview")
+        return overview.create_page(tiny_repository)
+
+    def broken():
+        raise OSError("disk gone")
+
+    with caplog.at_level(logging.WARNING, logger="app.pages._warmup"):
+        took = warm_up([good, broken, good])
+    assert built == ["overview", "overview"]
+    assert took > 0
+    failures = [r for r in caplog.records if r.message == "dashboard warm-up of a page failed"]
+    assert len(failures) == 1
+    assert "disk gone" in str(failures[0].exc_info[1])

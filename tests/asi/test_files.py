@@ -12,12 +12,14 @@ import pandas as pd
 import pytest
 
 from aurorax.asi import (
+    AsiError,
     AsiFileNotFoundError,
     Imager,
     download_skymaps,
     find_image_files,
     image_path,
     image_relative_path,
+    local_image_hours,
     write_skymap,
 )
 
@@ -67,6 +69,24 @@ def test_find_local_files_with_gaps(tmp_path):
     # the end is exclusive: a range ending exactly at 07:00 does not need the 07 file
     files = find_image_files("themis", "test", "2021-12-01T05:30", "2021-12-01T07:00", tmp_path)
     assert len(files) == 1
+
+
+def test_local_image_hours_across_months(tmp_path):
+    for hour in ("2021-11-30T23:00", "2021-12-01T05:00", "2021-12-01T07:00"):
+        write_hours(tmp_path, "test", hour, 1, n=8)
+    # A file of another site and a stray file in the same month folder are not counted.
+    write_hours(tmp_path, "other", "2021-12-01T06:00", 1, n=8)
+    month = image_path("themis", "test", "2021-12-01T05:00", tmp_path).parent
+    (month / "notes.txt").write_text("not an image")
+    hours = local_image_hours("themis", "TEST", "2021-11-30T23:30", "2021-12-01T07:00", tmp_path)
+    assert list(hours) == [
+        pd.Timestamp("2021-11-30T23:00", tz="UTC"),
+        pd.Timestamp("2021-12-01T05:00", tz="UTC"),
+    ]
+    assert len(local_image_hours("themis", "test", "2022-01-01", "2022-03-01", tmp_path)) == 0
+    assert len(local_image_hours("rego", "test", "2021-12-01", "2021-12-02", tmp_path)) == 0
+    with pytest.raises(AsiError, match=r"end \(2021-12-01T00:00:00\+00:00\) must be after"):
+        local_image_hours("themis", "test", "2021-12-02", "2021-12-01", tmp_path)
 
 
 def test_no_files_offline(tmp_path):
