@@ -47,7 +47,7 @@ CENTRES = [(56.0 + k, -95.0 + 7 * k) for k in range(12)]
 
 def scene():
     """Grid values, coastline rings and spacecraft tracks shared by both sides."""
-    from aurorax.viz._globe import coastline_lonlat
+    from aurorax.viz._coastlines import coastline_lonlat
 
     lat = np.linspace(-90, 90, 513)[:-1] + 180 / 1024
     lon = np.linspace(-180, 180, 1025)[:-1] + 360 / 2048

@@ -13,6 +13,13 @@ from aurorax.viz import plot_conjunction_distance, plot_conjunction_map
 __all__ = ["analysis_url", "detail_view"]
 
 
+def _kind(metadata, product_type: str) -> str:
+    # "daily keogram" / "hourly keogram": the daily and the first hourly keogram of a night
+    # start at the same minute, so the kind tells the two links apart.
+    kind = (metadata or {}).get("keogram_type") if product_type == "keogram" else None
+    return f"{kind} {product_type}" if kind else product_type
+
+
 def _link_button(label: str, url: str) -> pn.widgets.Button:
     """A button that opens ``url`` in the same tab (a browser-side jump, no server round trip)."""
     button = pn.widgets.Button(label=label, color="primary", width=260)
@@ -54,7 +61,8 @@ def detail_view(detail: dict | None) -> tuple[pn.viewable.Viewable, tuple]:
         hourly = rows["metadata"].map(lambda m: (m or {}).get("keogram_type") == "hourly")
         rows = pd.concat([rows[~hourly], rows[hourly]])
     links = [
-        f"- [{r.display_name} {r.data_product_type} ({r.start:%Y-%m-%d %H:%M})]({r.url})"
+        f"- [{r.display_name} {_kind(r.metadata, r.data_product_type)} "
+        f"({r.start:%Y-%m-%d %H:%M}-{r.end:%H:%M} UT)]({r.url})"
         for r in rows.itertuples()
     ]
     products = "\n".join(links[:12]) or "No keograms or movies for that night."

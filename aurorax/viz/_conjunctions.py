@@ -1,4 +1,5 @@
-"""Plots of one conjunction: the footprint tracks on a latitude-longitude map, the distance over time."""
+"""Plots of one conjunction: the footprint tracks on a latitude-longitude map with coastlines,
+the distance over time."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _backend  # noqa: F401
+from ._coastlines import coastlines_within
 
 __all__ = ["plot_conjunction_distance", "plot_conjunction_map", "field_of_view_circle"]
 
@@ -76,10 +78,12 @@ def plot_conjunction_map(
     tracks: pd.DataFrame,
     sites: pd.DataFrame | None = None,
     field_of_view_km: float | None = None,
+    coastlines: bool = True,
 ):
-    """Footprint tracks (and imager sites with their fields of view) on a plain lat-lon plot.
+    """Footprint tracks (and imager sites with their fields of view) on a lat-lon map.
 
-    No map tiles are used, so the plot works offline.
+    No map tiles are used, so the plot works offline: the coastlines are GSHHS's, read from
+    cartopy's data directory (Debian's ``python-cartopy-data``) and cut to the map's window.
 
     Parameters
     ----------
@@ -90,12 +94,18 @@ def plot_conjunction_map(
         Optional ``name, lat, lon`` of ground imagers (drawn as points).
     field_of_view_km
         If given, a circle of this radius (km on the 110 km shell) around every site.
+    coastlines
+        Draw the coastlines inside the window (the tracks, sites and circles with a margin of
+        a tenth of their span, at least 2 degrees).
 
     Returns
     -------
     holoviews.Overlay
+        Longitude and latitude in degrees; the coastlines, when drawn, are its first element
+        (``Coastlines`` group) and the window is its ``xlim``/``ylim``.
     """
     layers = []
+    extent = [tracks[["lon", "lat"]].to_numpy(dtype=float)]
     for name, rows in tracks.groupby("name", sort=False):
         rows = rows.sort_values("epoch")
         layers.append(
@@ -111,6 +121,7 @@ def plot_conjunction_map(
         if field_of_view_km:
             for _, site in sites.iterrows():
                 lat, lon = field_of_view_circle(site["lat"], site["lon"], field_of_view_km)
+                extent.append(np.column_stack([lon, lat]))
                 layers.append(
                     hv.Path([np.column_stack([lon, lat])], _KDIMS)
                     .relabel(f"{site['name']} field of view")
@@ -121,6 +132,21 @@ def plot_conjunction_map(
                 color="black", marker="triangle", size=12, tools=["hover"]
             )
         )
+        extent.append(sites[["lon", "lat"]].to_numpy(dtype=float))
+    window = {}
+    points = np.concatenate(extent)
+    points = points[np.isfinite(points).all(axis=1)]
+    if coastlines and len(points):
+        (lon0, lat0), (lon1, lat1) = points.min(axis=0), points.max(axis=0)
+        dlon, dlat = max(0.1 * (lon1 - lon0), 2.0), max(0.1 * (lat1 - lat0), 2.0)
+        xlim, ylim = (lon0 - dlon, lon1 + dlon), (max(lat0 - dlat, -90.0), min(lat1 + dlat, 90.0))
+        coast = hv.Path([coastlines_within(xlim, ylim)], _KDIMS, group="Coastlines")
+        layers.insert(0, coast.opts(color="#8a8a8a", line_width=1))
+        window = {"xlim": xlim, "ylim": ylim}
     return hv.Overlay(layers).opts(
-        title="Footprint tracks", responsive=True, height=420, legend_position="top_left"
+        title="Footprint tracks",
+        responsive=True,
+        height=420,
+        legend_position="top_left",
+        **window,
     )

@@ -2,16 +2,16 @@
 
 The globe is projected by hand (numpy) rather than through GeoViews: GeoViews 1.15.1 with cartopy
 0.26 fails in ``geoviews.util.project_extents`` (``KeyError: 'lon_0'``) for an orthographic
-projection. Projecting the coastlines, the gridded images and the spacecraft ourselves keeps the
-globe offline (GSHHS coastlines from Debian's ``python-cartopy-data``) and lets the dashboard
-"rotate" it by re-projecting about a new centre.
+projection, and with cartopy 0.25, where it works, it draws the same layers 6.7x slower
+(``benchmarks/bench_globe.py``). Projecting the coastlines, the gridded images and the
+spacecraft ourselves keeps the globe offline (GSHHS coastlines from Debian's
+``python-cartopy-data``) and lets the dashboard "rotate" it by re-projecting about a new centre.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from pathlib import Path
 
 import holoviews as hv
 import numpy as np
@@ -20,11 +20,11 @@ import pandas as pd
 from aurorax.asi import GlobalGrid
 
 from . import _backend  # noqa: F401
+from ._coastlines import coastlines_joined, join_polylines, joined_lonlat
 
 __all__ = [
     "EARTH_RADIUS_M",
     "GLOBE_LAYERS",
-    "coastline_lonlat",
     "globe_coastlines",
     "globe_graticule",
     "globe_image",
@@ -38,7 +38,6 @@ GLOBE_LAYERS = ("coastlines", "graticule", "images", "positions", "footprints", 
 TRACK_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 # Dark sky to green (557.7 nm) to white: faint aurora stays visible on the light ocean.
 AURORA_CMAP = ("#000000", "#0b3d2e", "#138a4a", "#3ddc84", "#d9ffe6")
-CARTOPY_DATA_DIR = Path("/usr/share/cartopy/data")
 
 
 def project_orthographic(lat, lon, central_lat: float, central_lon: float):
@@ -77,35 +76,6 @@ def _inverse_orthographic(x, y, central_lat: float, central_lon: float):
     return np.where(inside, lat, np.nan), np.where(inside, lon, np.nan)
 
 
-@functools.lru_cache(maxsize=4)
-def coastline_lonlat(scale: str = "c") -> tuple[np.ndarray, ...]:
-    """GSHHS level-1 coastlines as a tuple of ``(n, 2)`` arrays of ``(lon, lat)`` degrees.
-
-    The shapefiles come from cartopy's data directory; Debian's ``python-cartopy-data`` installs
-    them under ``/usr/share/cartopy/data``, so nothing is downloaded.
-    """
-    import cartopy
-    import shapefile  # pyshp: reading the rings directly avoids its GeoJSON conversion warnings
-
-    relative = Path("shapefiles", "gshhs", scale, f"GSHHS_{scale}_L1.shp")
-    folders = [cartopy.config.get(k) for k in ("pre_existing_data_dir", "data_dir")]
-    candidates = [Path(f) / relative for f in [*folders, CARTOPY_DATA_DIR] if f]
-    path = next((p for p in candidates if p.exists()), None)
-    if path is None:
-        # Never download: the dashboard must work offline.
-        raise FileNotFoundError(
-            f"GSHHS coastlines not found (looked for {', '.join(map(str, candidates))}); "
-            "install Debian's python-cartopy-data"
-        )
-    rings = []
-    with shapefile.Reader(str(path)) as reader:
-        for shape in reader.iterShapes():
-            points = np.asarray(shape.points, dtype=float)
-            bounds = [*shape.parts, len(points)]
-            rings += [points[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
-    return tuple(rings)
-
-
 def _near_side(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0) -> np.ndarray:
     """One polyline projected, as ``(n, 2)`` metres with NaN rows where it leaves the near side.
 
@@ -119,25 +89,6 @@ def _near_side(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0) -> np
         jump = np.flatnonzero(np.hypot(np.diff(x), np.diff(y)) > max_jump_m) + 1
         xy = np.insert(xy, jump, np.nan, axis=0)
     return xy
-
-
-def _join(pieces: Sequence[np.ndarray]) -> np.ndarray:
-    """Concatenate polylines with a NaN row between them."""
-    pieces = [p for p in pieces if np.isfinite(p).any()]
-    if not pieces:
-        return np.empty((0, 2))
-    gap = np.full((1, 2), np.nan)
-    return np.concatenate([part for p in pieces for part in (p, gap)][:-1])
-
-
-def _joined_lonlat(rings: Sequence[np.ndarray]) -> np.ndarray:
-    """The ``(lon, lat)`` rings as one ``(n, 2)`` array, a NaN row between rings."""
-    return _join([np.asarray(r, dtype=float) for r in rings])
-
-
-@functools.lru_cache(maxsize=4)
-def _coastlines_joined(scale: str) -> np.ndarray:
-    return _joined_lonlat(coastline_lonlat(scale))
 
 
 def _near_side_paths(lonlat: np.ndarray, central_lat, central_lon) -> np.ndarray:
@@ -156,7 +107,9 @@ def _limb() -> np.ndarray:
 
 def globe_coastlines(central_lat: float, central_lon: float, scale: str = "c") -> hv.Path:
     """GSHHS coastlines on the near hemisphere plus the globe's outline, in projected metres."""
-    paths = _join([_limb(), _near_side_paths(_coastlines_joined(scale), central_lat, central_lon)])
+    paths = join_polylines(
+        [_limb(), _near_side_paths(coastlines_joined(scale), central_lat, central_lon)]
+    )
     return hv.Path([paths], kdims=["x", "y"], group="Coastlines").opts(
         color="#444444", line_width=1
     )
@@ -171,7 +124,7 @@ def globe_graticule(central_lat: float, central_lon: float, step_deg: float = 30
     lons = np.linspace(-180, 180, 361)
     for lat in np.arange(-90 + step_deg / 2, 90, step_deg / 2):
         rings.append(np.column_stack([lons, np.full_like(lons, lat)]))
-    paths = _near_side_paths(_joined_lonlat(rings), central_lat, central_lon)
+    paths = _near_side_paths(joined_lonlat(rings), central_lat, central_lon)
     return hv.Path([paths], kdims=["x", "y"], group="Graticule").opts(
         color="#9aa5b1", line_width=0.5, line_dash="dotted"
     )

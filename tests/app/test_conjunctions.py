@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
+import panel as pn
 import pytest
 
+from app.pages._conjunction_detail import detail_view
 from app.pages.conjunctions import EXAMPLES, ConjunctionSearchState, create_page
 from aurorax.engine import ConjunctionQuery
 from aurorax.geo import great_circle_distance_km
@@ -216,7 +219,32 @@ def test_opening_a_result_shows_distance_tracks_and_products(state):
     )
     # The plots are built from the same frames.
     overlay = plot_conjunction_map(d["tracks"], d["sites"], d["field_of_view_km"])
-    assert len(overlay) == 4  # track, its first point, the field of view, the site
+    # coastlines, the track, its first point, the field of view, the site
+    assert len(overlay) == 5
+    coast = overlay.get(0)
+    assert coast.group == "Coastlines"
+    (x0, x1), (y0, y1) = overlay.opts.get().kwargs["xlim"], overlay.opts.get().kwargs["ylim"]
+    circle = np.column_stack(field_of_view_circle(61.76, -121.27, d["field_of_view_km"]))
+    assert x0 < circle[:, 1].min() and x1 > circle[:, 1].max()
+    assert y0 < circle[:, 0].min() and y1 > circle[:, 0].max()
+    xy = coast.array()
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    assert ((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all()
+    assert len(plot_conjunction_map(d["tracks"], d["sites"], coastlines=False)) == 3
+    # That night's products: daily keograms first, each link naming its kind and time span.
+    view, _ = detail_view(d)
+    texts = [o.object for o in view.select(pn.pane.Markdown)]
+    links = next(t for t in texts if t.startswith("#### That night's")).splitlines()[1:]
+    kinds = d["products"]["metadata"].map(lambda m: m["keogram_type"])
+    assert len(links) == min(12, len(kinds))
+    pattern = (
+        r"- \[THEMIS-ASI FSIM (daily|hourly) keogram \(2021-12-01 \d\d:\d\d-\d\d:\d\d UT\)\]"
+        r"\(/products/keograms/themis-asi/fsim/2021/12/01/.+\.png\)"
+    )
+    assert all(re.fullmatch(pattern, line) for line in links), links
+    assert [re.match(pattern, line)[1] for line in links][: (kinds == "daily").sum()] == [
+        "daily"
+    ] * int((kinds == "daily").sum())
     assert len(plot_conjunction_distance(series, 500)) == 2
     state.selected_row = 7
     assert state.status == "There is no conjunction #7; rows: 0 to 0."

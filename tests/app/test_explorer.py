@@ -12,7 +12,8 @@ import pytest
 from app.pages.explorer import ExplorerState, create_page
 from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
-from aurorax.viz._globe import EARTH_RADIUS_M, coastline_lonlat, globe_coastlines
+from aurorax.viz._coastlines import coastline_lonlat, coastlines_within
+from aurorax.viz._globe import EARTH_RADIUS_M, globe_coastlines
 from tests.demo_repos import one_day_demo
 
 from .conftest import check_exports
@@ -217,3 +218,18 @@ def test_drawn_globe_image_turns_visible_and_transparent_in_place():
     assert image.global_alpha == 1.0
     stream.event(images=False)
     assert image.global_alpha == 0.0
+
+
+def test_coastlines_within_a_window():
+    # Hudson Bay around Churchill: coast inside, every point within the window.
+    xy = coastlines_within((-100.0, -85.0), (52.0, 64.0))
+    finite = xy[np.isfinite(xy).all(axis=1)]
+    assert len(finite) > 20
+    assert finite[:, 0].min() >= -100 and finite[:, 0].max() <= -85
+    assert finite[:, 1].min() >= 52 and finite[:, 1].max() <= 64
+    # The open Pacific has no coast; a window unwrapped past 180 E finds Chukotka and Alaska's
+    # coast (west of the antimeridian in the files) shifted by 360 degrees.
+    assert len(coastlines_within((-150.0, -140.0), (20.0, 30.0))) == 0
+    east = coastlines_within((175.0, 200.0), (60.0, 70.0))
+    lon = east[np.isfinite(east).all(axis=1), 0]
+    assert lon.max() > 180 and lon.min() >= 175
