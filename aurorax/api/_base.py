@@ -12,6 +12,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from aurorax.engine import (
+    ConflictError,
     DataSource,
     DuplicateError,
     NotFoundError,
@@ -101,6 +102,8 @@ def _status_of(exc: BaseException) -> tuple[int, str, str]:
         return 404, "NotFound", str(exc)
     if isinstance(exc, DuplicateError):
         return 409, "Duplicate", str(exc)
+    if isinstance(exc, ConflictError):
+        return 409, "Conflict", str(exc)
     if isinstance(exc, ValidationError):
         return 400, "AssertionError", str(exc)
     if isinstance(exc, tornado.web.HTTPError):

@@ -120,6 +120,22 @@ class LocalClient:
         """As :meth:`Repository.add_data_source`."""
         return self.repository.add_data_source(data_source, exist_ok=exist_ok)
 
+    def update_data_source(self, data_source, changes, replace: bool = False) -> DataSource:
+        """As :meth:`Repository.update_data_source`."""
+        return self.repository.update_data_source(data_source, changes, replace=replace)
+
+    def delete_data_source(self, data_source) -> None:
+        """As :meth:`Repository.delete_data_source`."""
+        self.repository.delete_data_source(data_source)
+
+    def delete_ephemeris(self, data_source, start, end) -> int:
+        """As :meth:`Repository.delete_ephemeris`."""
+        return self.repository.delete_ephemeris(data_source, start, end)
+
+    def delete_data_products(self, urls, data_source=None) -> int:
+        """As :meth:`Repository.delete_data_products`."""
+        return self.repository.delete_data_products(urls, data_source=data_source)
+
     def ingest_ephemeris(self, records) -> int:
         """As :meth:`Repository.ingest_ephemeris`."""
         return self.repository.ingest_ephemeris(records)
@@ -303,6 +319,50 @@ class HttpClient:
             if data_source.identifier in (None, stored.identifier) and stored.to_dict() == wanted:
                 return stored
             raise
+
+    @staticmethod
+    def _source_path(data_source) -> str:
+        ident = data_source.identifier if isinstance(data_source, DataSource) else data_source
+        if isinstance(ident, bool) or not isinstance(ident, int):
+            raise ValidationError(f"data source: expected an identifier (int), got {ident!r}")
+        return f"/data_sources/{ident}"
+
+    def update_data_source(self, data_source, changes, replace: bool = False) -> DataSource:
+        """As :meth:`Repository.update_data_source`, over HTTP (``PATCH``, or ``PUT`` with
+        ``replace``; needs a key that may write the source)."""
+        if not isinstance(changes, Mapping):
+            raise ValidationError(
+                f"data source changes: expected a mapping of fields, got {type(changes).__name__}"
+            )
+        method = "PUT" if replace else "PATCH"
+        path = self._source_path(data_source)
+        return DataSource.from_dict(self._call(method, path, body=dict(changes), write=True))
+
+    def delete_data_source(self, data_source) -> None:
+        """As :meth:`Repository.delete_data_source`, over HTTP (needs a key); a source that
+        still has records raises :class:`aurorax.engine.ConflictError`."""
+        self._call("DELETE", self._source_path(data_source), write=True, raw=True)
+
+    def delete_ephemeris(self, data_source, start, end) -> int:
+        """As :meth:`Repository.delete_ephemeris`, over HTTP (needs a key)."""
+        # Text goes as it is (the server names what is wrong with it); times as ISO text.
+        body = {
+            name: value if isinstance(value, str) else pd.Timestamp(value).isoformat()
+            for name, value in (("start", start), ("end", end))
+        }
+        path = f"{self._source_path(data_source)}/ephemeris"
+        return int(self._call("DELETE", path, body=body, write=True)["result_count"])
+
+    def delete_data_products(self, urls, data_source=None) -> int:
+        """As :meth:`Repository.delete_data_products`, over HTTP (needs a key). The server
+        deletes per data source, so ``data_source`` is required here."""
+        if data_source is None:
+            raise ValidationError("data_source: required over HTTP (the products' data source)")
+        urls = [urls] if isinstance(urls, str) else list(urls)
+        if not urls:
+            return 0
+        path = f"{self._source_path(data_source)}/data_products"
+        return int(self._call("DELETE", path, body={"urls": urls}, write=True)["result_count"])
 
     # -- uploads ----------------------------------------------------------------------------------
     def _upload(self, kind: str, records, to_frame, to_records) -> int:

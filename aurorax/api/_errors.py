@@ -2,12 +2,19 @@
 
 The same classes are raised by the client, so code written against a local repository and
 against a server catches the same things: a 400 becomes :class:`aurorax.engine.ValidationError`,
-a 404 :class:`~aurorax.engine.NotFoundError`, a 409 :class:`~aurorax.engine.DuplicateError`.
+a 404 :class:`~aurorax.engine.NotFoundError`, a 409 :class:`~aurorax.engine.DuplicateError`
+(or :class:`~aurorax.engine.ConflictError`, when the server's error code is ``Conflict``).
 """
 
 from __future__ import annotations
 
-from aurorax.engine import AuroraXError, DuplicateError, NotFoundError, ValidationError
+from aurorax.engine import (
+    AuroraXError,
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    ValidationError,
+)
 
 __all__ = [
     "APIError",
@@ -76,6 +83,11 @@ class _ClientDuplicateError(APIError, DuplicateError):
     error_code = "Duplicate"
 
 
+class _ClientConflictError(APIError, ConflictError):
+    status = 409
+    error_code = "Conflict"
+
+
 _BY_STATUS = {
     400: _ClientValidationError,
     401: AuthenticationError,
@@ -89,4 +101,6 @@ _BY_STATUS = {
 def error_for_status(status: int, error_code: str, message: str) -> APIError:
     """The exception the client raises for an error response (engine classes where they exist)."""
     cls = _BY_STATUS.get(status, APIError)
+    if status == 409 and error_code == "Conflict":
+        cls = _ClientConflictError
     return cls(message, status=status, error_code=error_code or cls.error_code)

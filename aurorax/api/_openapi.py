@@ -17,7 +17,7 @@ _REASONS = {
     401: "No API key, or an unknown or revoked one",
     403: "The key may not write this data source, or the server is read-only",
     404: "Not found",
-    409: "Duplicate, or a result not ready yet",
+    409: "Duplicate, a conflict with stored records, or a result not ready yet",
     413: "Request body or record count over the server's limit",
     429: "Too many searches queued",
 }
@@ -70,6 +70,30 @@ _PAGING = [
 ]
 _SECURED = [{"ApiKey": []}]
 
+# The writable fields of a data source (POST, PUT and PATCH bodies).
+_SOURCE_FIELDS = {
+    "identifier": {"type": "integer"},
+    "program": {"type": "string", "maxLength": 200},
+    "platform": {"type": "string", "maxLength": 50},
+    "instrument_type": {"type": "string", "maxLength": 200},
+    "source_type": {
+        "type": "string",
+        "enum": ["ground", "leo", "heo", "lunar", "event_list", "not_applicable"],
+    },
+    "display_name": {"type": "string", "maxLength": 50},
+    "owner": {
+        "type": "string",
+        "description": "Must equal the key's owner (POST, PUT: the default)",
+    },
+    "metadata": {"type": "object"},
+    "ephemeris_metadata_schema": {"type": "array", "items": {"type": "object"}},
+    "data_product_metadata_schema": {"type": "array", "items": {"type": "object"}},
+}
+_NAMES_THE_SOURCE = {
+    n: {"type": "string", "description": "If given, must be the source's"}
+    for n in ("program", "platform", "instrument_type")
+}
+
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -96,23 +120,28 @@ SCHEMAS = {
     "NewDataSource": {
         "type": "object",
         "required": ["program", "platform", "instrument_type", "source_type", "display_name"],
+        "properties": _SOURCE_FIELDS,
+    },
+    "DataSourceChanges": {
+        "type": "object",
+        "description": "Any fields of NewDataSource; the identifier, if given, must not change",
+        "properties": _SOURCE_FIELDS,
+    },
+    "EphemerisDelete": {
+        "type": "object",
+        "required": ["start", "end"],
         "properties": {
-            "identifier": {"type": "integer"},
-            "program": {"type": "string", "maxLength": 200},
-            "platform": {"type": "string", "maxLength": 50},
-            "instrument_type": {"type": "string", "maxLength": 200},
-            "source_type": {
-                "type": "string",
-                "enum": ["ground", "leo", "heo", "lunar", "event_list", "not_applicable"],
-            },
-            "display_name": {"type": "string", "maxLength": 50},
-            "owner": {
-                "type": "string",
-                "description": "Defaults to the key's owner; must equal it",
-            },
-            "metadata": {"type": "object"},
-            "ephemeris_metadata_schema": {"type": "array", "items": {"type": "object"}},
-            "data_product_metadata_schema": {"type": "array", "items": {"type": "object"}},
+            "start": {"type": "string", "description": "UTC, inclusive"},
+            "end": {"type": "string", "description": "UTC, exclusive"},
+            **_NAMES_THE_SOURCE,
+        },
+    },
+    "DataProductDelete": {
+        "type": "object",
+        "required": ["urls"],
+        "properties": {
+            "urls": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            **_NAMES_THE_SOURCE,
         },
     },
     "DataSourceSearch": {
@@ -448,6 +477,52 @@ OPERATIONS = {
         "summary": "One data source",
         "parameters": [_ID, _FORMAT, _STATS],
         "responses": {"200": _json(_ref("DataSource"), "The data source"), **_errors(400, 404)},
+    },
+    ("/api/v1/data_sources/{identifier}", "put"): {
+        "summary": "Replace a data source (absent fields take their defaults)",
+        "security": _SECURED,
+        "parameters": [_ID],
+        "requestBody": _body(_ref("NewDataSource")),
+        "responses": {
+            "200": _json(_ref("DataSource"), "Stored (full record)"),
+            **_errors(400, 401, 403, 404, 409, 413),
+        },
+    },
+    ("/api/v1/data_sources/{identifier}", "patch"): {
+        "summary": "Change some fields of a data source",
+        "security": _SECURED,
+        "parameters": [_ID],
+        "requestBody": _body(_ref("DataSourceChanges")),
+        "responses": {
+            "200": _json(_ref("DataSource"), "Stored (full record)"),
+            **_errors(400, 401, 403, 404, 409, 413),
+        },
+    },
+    ("/api/v1/data_sources/{identifier}", "delete"): {
+        "summary": "Delete a data source that has no records left (409 while it has some)",
+        "security": _SECURED,
+        "parameters": [_ID],
+        "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 409)},
+    },
+    ("/api/v1/data_sources/{identifier}/ephemeris", "delete"): {
+        "summary": "Delete the source's ephemeris records with start <= epoch < end (UTC)",
+        "security": _SECURED,
+        "parameters": [_ID],
+        "requestBody": _body(_ref("EphemerisDelete")),
+        "responses": {
+            "200": _json(_ref("Uploaded"), "Deleted (result_count records)"),
+            **_errors(400, 401, 403, 404, 413),
+        },
+    },
+    ("/api/v1/data_sources/{identifier}/data_products", "delete"): {
+        "summary": "Delete the source's data products with these URLs",
+        "security": _SECURED,
+        "parameters": [_ID],
+        "requestBody": _body(_ref("DataProductDelete")),
+        "responses": {
+            "200": _json(_ref("Uploaded"), "Deleted (result_count products)"),
+            **_errors(400, 401, 403, 404, 409, 413),
+        },
     },
     ("/api/v1/data_sources/{identifier}/ephemeris", "post"): {
         "summary": "Upload ephemeris records (validated; all stored or none)",

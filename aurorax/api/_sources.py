@@ -117,19 +117,25 @@ class DataSourcesHandler(_SourceFormat):
         body = self.json_object()
         key = self.api_key()
         body.setdefault("owner", key.owner)
-        if not isinstance(body["owner"], str) or body["owner"].strip().lower() != key.owner.lower():
-            raise PermissionDeniedError(
-                f"the API key of {key.owner} may only create data sources owned by {key.owner}, "
-                f"not by {body['owner']!r}"
-            )
+        _check_owner(key, body["owner"])
         source = DataSource.from_dict(body)
         stored = await self.run(self.context.repository.add_data_source, source)
         self.set_header("Location", f"{self.request.path.rstrip('/')}/{stored.identifier}")
         self.send_json(stored.to_dict(), status=201)
 
 
+def _check_owner(key, owner) -> None:
+    # A key gives its data sources to nobody else: the owner it writes is its own.
+    if not isinstance(owner, str) or owner.strip().lower() != key.owner.lower():
+        raise PermissionDeniedError(
+            f"the API key of {key.owner} may only write data sources owned by {key.owner}, "
+            f"not by {owner!r}"
+        )
+
+
 class DataSourceHandler(_SourceFormat):
-    """``GET /data_sources/{identifier}``."""
+    """``GET``, ``PUT`` (replace), ``PATCH`` (change fields) and ``DELETE`` (a source with no
+    records left) of ``/data_sources/{identifier}``; the writes need a key that may write it."""
 
     async def get(self, identifier: str) -> None:
         ident = self.identifier(identifier)
@@ -141,6 +147,43 @@ class DataSourceHandler(_SourceFormat):
             return self.listed([source], fmt, include_stats)[0]
 
         self.send_json(await self.run(work))
+
+    async def put(self, identifier: str) -> None:
+        await self._update(identifier, replace=True)
+
+    async def patch(self, identifier: str) -> None:
+        await self._update(identifier, replace=False)
+
+    async def _update(self, identifier: str, replace: bool) -> None:
+        body = self.json_object()
+        key = self.api_key()
+        ident = self.identifier(identifier)
+        if replace:
+            body.setdefault("owner", key.owner)
+        if "owner" in body:
+            _check_owner(key, body["owner"])
+        repo = self.context.repository
+
+        def work():
+            source = repo.get_data_source(ident)
+            self.check_may_write(key, source)
+            return repo.update_data_source(source, body, replace=replace)
+
+        self.send_json((await self.run(work)).to_dict())
+
+    async def delete(self, identifier: str) -> None:
+        key = self.api_key()
+        ident = self.identifier(identifier)
+        repo = self.context.repository
+
+        def work():
+            source = repo.get_data_source(ident)
+            self.check_may_write(key, source)
+            repo.delete_data_source(source)
+
+        await self.run(work)
+        self.set_status(204)
+        self.finish()
 
 
 class DataSourceSearchHandler(_SourceFormat):
@@ -174,6 +217,13 @@ class DataSourceSearchHandler(_SourceFormat):
             return self.listed(found, fmt, include_stats)
 
         self.send_json(await self.run(work))
+
+
+def _allowed(body: dict, fields: tuple[str, ...]) -> None:
+    allowed = ("program", "platform", "instrument_type", *fields)
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationError(f"request body: unknown field(s) {unknown}; allowed: {list(allowed)}")
 
 
 class _Upload(ApiHandler):
@@ -225,9 +275,35 @@ class _Upload(ApiHandler):
         stored = await self.run(work)
         self.send_json({"data_source": ident, "result_count": stored})
 
+    def delete_records(self, source, body: dict) -> int:
+        raise NotImplementedError
+
+    async def delete(self, identifier: str) -> None:
+        body = self.json_object()
+        key = self.api_key()
+        ident = self.identifier(identifier)
+        repo = self.context.repository
+
+        def work() -> int:
+            source = repo.get_data_source(ident)
+            self.check_may_write(key, source)
+            # AuroraX names the source in the body too; here the URL does, and a body that
+            # names one must name the same.
+            for name in ("program", "platform", "instrument_type"):
+                if name in body and body[name] != getattr(source, name):
+                    raise ValidationError(
+                        f"{name}: {body[name]!r} is not the {name} of data source {ident} "
+                        f"({getattr(source, name)!r})"
+                    )
+            return self.delete_records(source, body)
+
+        deleted = await self.run(work)
+        self.send_json({"data_source": ident, "result_count": deleted})
+
 
 class EphemerisUploadHandler(_Upload):
-    """``POST /data_sources/{identifier}/ephemeris``: validated, stored as one transaction."""
+    """``POST /data_sources/{identifier}/ephemeris``: validated, stored as one transaction;
+    ``DELETE`` with ``{start, end}``: the source's records with ``start <= epoch < end``."""
 
     kind = "ephemeris"
 
@@ -237,9 +313,19 @@ class EphemerisUploadHandler(_Upload):
     def ingest(self, frame) -> int:
         return self.context.repository.ingest_ephemeris(frame)
 
+    def delete_records(self, source, body: dict) -> int:
+        _allowed(body, ("start", "end"))
+        missing = [n for n in ("start", "end") if body.get(n) is None]
+        if missing:
+            raise ValidationError(
+                f"{missing[0]}: required (UTC, records with start <= epoch < end)"
+            )
+        return self.context.repository.delete_ephemeris(source, body["start"], body["end"])
+
 
 class DataProductUploadHandler(_Upload):
-    """``POST /data_sources/{identifier}/data_products``: validated, stored as one transaction."""
+    """``POST /data_sources/{identifier}/data_products``: validated, stored as one transaction;
+    ``DELETE`` with ``{urls}``: those of the source's products (a URL of another source: 409)."""
 
     kind = "data product"
 
@@ -248,3 +334,15 @@ class DataProductUploadHandler(_Upload):
 
     def ingest(self, frame) -> int:
         return self.context.repository.ingest_data_products(frame)
+
+    def delete_records(self, source, body: dict) -> int:
+        _allowed(body, ("urls",))
+        urls = body.get("urls")
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            raise ValidationError(f"urls: expected a non-empty list of strings, got {urls!r}")
+        limit = self.context.config.max_records
+        if len(urls) > limit:
+            raise PayloadTooLargeError(
+                f"{len(urls)} urls in one delete; the server takes at most {limit}"
+            )
+        return self.context.repository.delete_data_products(urls, data_source=source)

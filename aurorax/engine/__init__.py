@@ -5,7 +5,14 @@ transactional ingest of ephemeris and data-product records, and daily availabili
 ``docs/repository.md`` for the table layout and example SQL.
 """
 
-from ._errors import AuroraXError, DuplicateError, NotFoundError, StoreError, ValidationError
+from ._errors import (
+    AuroraXError,
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
 from ._ingest import (
     data_product_frame_to_records,
     data_product_records_to_frame,
@@ -33,6 +40,7 @@ __all__ = [
     "AuroraXError",
     "ValidationError",
     "NotFoundError",
+    "ConflictError",
     "DuplicateError",
     "StoreError",
     "Repository",

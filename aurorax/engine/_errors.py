@@ -6,7 +6,14 @@ the people reading them are scientists loading their own data, not the authors o
 
 from __future__ import annotations
 
-__all__ = ["AuroraXError", "ValidationError", "NotFoundError", "DuplicateError", "StoreError"]
+__all__ = [
+    "AuroraXError",
+    "ValidationError",
+    "NotFoundError",
+    "DuplicateError",
+    "ConflictError",
+    "StoreError",
+]
 
 
 class AuroraXError(Exception):
@@ -23,6 +30,11 @@ class NotFoundError(AuroraXError, LookupError):
 
 class DuplicateError(AuroraXError):
     """A data source with the same identifier or (program, platform, instrument_type) exists."""
+
+
+class ConflictError(ValidationError):
+    """The change conflicts with what is stored (a data source deleted while it still has
+    records, records of one source deleted through another); nothing was changed."""
 
 
 class StoreError(AuroraXError):

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ._errors import DuplicateError, NotFoundError, StoreError, ValidationError
+from ._errors import ConflictError, DuplicateError, NotFoundError, StoreError, ValidationError
 from ._ingest import (
     data_product_records_to_frame,
     delete_data_products,
@@ -36,6 +36,21 @@ _SOURCE_COLUMNS = (
     "identifier, program, platform, instrument_type, source_type, display_name, owner, "
     "metadata, ephemeris_metadata_schema, data_product_metadata_schema"
 )
+
+
+def _source_values(record: dict) -> list:
+    """The data_sources columns after ``identifier``, in ``_SOURCE_COLUMNS`` order."""
+    return [
+        record["program"],
+        record["platform"],
+        record["instrument_type"],
+        record["source_type"],
+        record["display_name"],
+        record["owner"],
+        json.dumps(record["metadata"]),
+        json.dumps(record["ephemeris_metadata_schema"]),
+        json.dumps(record["data_product_metadata_schema"]),
+    ]
 
 
 def _to_frame(kind: str, records, sources: dict[int, DataSource]) -> pd.DataFrame:
@@ -247,24 +262,77 @@ class Repository:
                 f"{describe_source(sources[identifier])}"
             )
         record = data_source.to_dict() | {"identifier": identifier}
-
-        def work(con):
-            con.execute(
+        self._transaction(
+            "add data source",
+            lambda con: con.execute(
                 f"INSERT INTO data_sources ({_SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    identifier,
-                    *triple,
-                    record["source_type"],
-                    record["display_name"],
-                    record["owner"],
-                    json.dumps(record["metadata"]),
-                    json.dumps(record["ephemeris_metadata_schema"]),
-                    json.dumps(record["data_product_metadata_schema"]),
-                ],
-            )
-
-        self._transaction("add data source", work)
+                [identifier, *_source_values(record)],
+            ),
+        )
         return DataSource.from_dict(record)
+
+    def update_data_source(
+        self, data_source: int | DataSource, changes: Mapping, replace: bool = False
+    ) -> DataSource:
+        """Change the fields of a stored data source; returns the source as stored.
+
+        Parameters
+        ----------
+        data_source
+            The stored source (or its identifier).
+        changes
+            Fields to change (``program``, ``display_name``, ``metadata``, the metadata
+            schemas, ...), validated as :meth:`add_data_source` validates a new source. An
+            ``identifier`` in it must be the source's own: identifiers never change (the
+            records point at them).
+        replace
+            False: the fields not in ``changes`` keep their stored values (HTTP PATCH). True:
+            ``changes`` is the whole new source and absent fields take their defaults (PUT).
+
+        Raises
+        ------
+        NotFoundError
+            No such source.
+        ValidationError
+            A field fails validation, or the identifier would change.
+        DuplicateError
+            The new (program, platform, instrument_type) belongs to another source.
+        """
+        stored = self.get_data_source(self._source_id(data_source))
+        if not isinstance(changes, Mapping):
+            raise ValidationError(
+                f"data source changes: expected a mapping of fields, got {type(changes).__name__}"
+            )
+        if changes.get("identifier", stored.identifier) != stored.identifier:
+            raise ValidationError(
+                f"identifier: data source {stored.identifier} cannot become "
+                f"{changes['identifier']!r} (identifiers never change)"
+            )
+        record = ({} if replace else stored.to_dict()) | dict(changes)
+        updated = DataSource.from_dict(record | {"identifier": stored.identifier})
+        triple = (updated.program, updated.platform, updated.instrument_type)
+        taken = [
+            o.identifier
+            for o in self._sources().values()
+            if (o.program, o.platform, o.instrument_type) == triple
+            and o.identifier != stored.identifier
+        ]
+        if taken:
+            raise DuplicateError(
+                f"data source program={triple[0]!r}, platform={triple[1]!r}, "
+                f"instrument_type={triple[2]!r} already exists as identifier {taken[0]}"
+            )
+        self._transaction(
+            "data source update",
+            lambda con: con.execute(
+                "UPDATE data_sources SET program = ?, platform = ?, instrument_type = ?, "
+                "source_type = ?, display_name = ?, owner = ?, metadata = ?, "
+                "ephemeris_metadata_schema = ?, data_product_metadata_schema = ? "
+                "WHERE identifier = ?",
+                [*_source_values(updated.to_dict()), stored.identifier],
+            ),
+        )
+        return updated
 
     def get_data_source(
         self,
@@ -385,15 +453,35 @@ class Repository:
         )
         return counted[0]
 
-    def delete_data_products(self, urls: Iterable[str]) -> int:
+    def delete_data_products(
+        self, urls: Iterable[str], data_source: int | DataSource | None = None
+    ) -> int:
         """Delete the data products with these URLs (unknown URLs are ignored); returns how
-        many were deleted."""
+        many were deleted.
+
+        With ``data_source``, the URLs must be that source's products: a URL stored under
+        another source raises :class:`ConflictError` (naming it) and nothing is deleted.
+        """
         if isinstance(urls, str):
             urls = [urls]
         urls = list(urls)
         bad = [u for u in urls if not isinstance(u, str)]
         if bad:
             raise ValidationError(f"urls must be strings, got {bad[0]!r}")
+        if data_source is not None and urls:
+            source_id = self._source_id(data_source)
+            with self._reading("reading data products"):
+                others = self._query(
+                    "SELECT url, data_source FROM data_products "
+                    "WHERE list_contains($1::VARCHAR[], url) AND data_source <> $2 "
+                    "ORDER BY url LIMIT 1",
+                    [urls, source_id],
+                )
+            if len(others):
+                raise ConflictError(
+                    f"data product {others['url'].iloc[0]!r} belongs to data source "
+                    f"{int(others['data_source'].iloc[0])}, not {source_id}; nothing was deleted"
+                )
         counted: list[int] = []
         if urls:
             self._transaction(
@@ -407,7 +495,7 @@ class Repository:
 
         Raises
         ------
-        ValidationError
+        ConflictError
             If ephemeris or data products of the source are still stored (as AuroraX answers
             409 Conflict); delete those first.
         """
@@ -419,7 +507,7 @@ class Repository:
                 [source.identifier],
             ).iloc[0]
         if counts["e"] or counts["p"]:
-            raise ValidationError(
+            raise ConflictError(
                 f"data source {describe_source(source)} still has {int(counts['e'])} ephemeris "
                 f"record(s) and {int(counts['p'])} data product(s); delete them first"
             )

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aurorax.engine import (
+    ConflictError,
     DataSource,
     NotFoundError,
     Repository,
@@ -390,17 +391,25 @@ def test_delete_data_products_and_source(repo, gill, swarm):
     assert repo.delete_data_products([products[1]["url"], "https://example.org/none.png"]) == 1
     avail = repo.availability()
     assert avail[["ephemeris_count", "data_product_count"]].values.tolist() == [[10, 1]]
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(ConflictError) as info:
         repo.delete_data_source(gill)
     assert str(info.value) == (
         "data source 1 (themis-asi/gillam/panchromatic ASI) still has 10 ephemeris record(s) "
         "and 1 data product(s); delete them first"
     )
+    # Deleting through another source names the product's own source and deletes nothing.
+    with pytest.raises(ConflictError) as info:
+        repo.delete_data_products([products[0]["url"]], data_source=swarm)
+    assert str(info.value) == (
+        f"data product {products[0]['url']!r} belongs to data source {gill.identifier}, not "
+        f"{swarm.identifier}; nothing was deleted"
+    )
+    assert repo.availability()["data_product_count"].tolist() == [1]
     repo.delete_data_source(swarm)
     assert [s.identifier for s in repo.list_data_sources()] == [gill.identifier]
     with pytest.raises(NotFoundError):
         repo.delete_data_source(swarm)
-    repo.delete_data_products(products[0]["url"])
+    assert repo.delete_data_products([products[0]["url"]], data_source=gill) == 1
     repo.delete_ephemeris(gill, "2021-12-01", "2021-12-02")
     repo.delete_data_source(gill)
     assert table_snapshot(repo) == {

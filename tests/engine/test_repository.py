@@ -20,6 +20,7 @@ from aurorax.engine import (
     NotFoundError,
     Repository,
     StoreError,
+    ValidationError,
 )
 
 from .conftest import GROUND_SCHEMA, ground_frame, table_snapshot
@@ -340,3 +341,61 @@ def test_data_sources_are_hashable_values(repo, gill, swarm):
     assert len({gill, swarm, again}) == 2
     with pytest.raises(TypeError):
         gill.metadata["site_uid"] = "rank"  # frozen: metadata is a read-only mapping
+
+
+def test_update_data_source_patch_and_replace(tmp_path, repo, gill, swarm):
+    repo.ingest_ephemeris(ground_frame(gill.identifier, "2021-12-01T06:00", 5))
+    before = table_snapshot(repo)
+    # PATCH: only the given fields change; the records still point at the same identifier.
+    patched = repo.update_data_source(gill, {"display_name": "GILL (renamed)", "metadata": {}})
+    assert patched == DataSource.from_dict(
+        gill.to_dict() | {"display_name": "GILL (renamed)", "metadata": {}}
+    )
+    assert repo.get_data_source(gill.identifier) == patched
+    after = table_snapshot(repo)
+    assert after["ephemeris"] == before["ephemeris"]
+    assert after["availability"] == before["availability"]
+    # PUT: absent fields take their defaults.
+    replaced = repo.update_data_source(
+        swarm.identifier,
+        {
+            "program": "swarm",
+            "platform": "swarmc",
+            "instrument_type": "footprint",
+            "source_type": "leo",
+            "display_name": "Swarm C",
+        },
+        replace=True,
+    )
+    assert (replaced.identifier, replaced.platform, replaced.owner) == (
+        swarm.identifier,
+        "swarmc",
+        "",
+    )
+    assert replaced.ephemeris_metadata_schema == ()
+    stored = table_snapshot(repo)
+    # Refused changes name the problem and store nothing.
+    bad = [
+        (
+            {"identifier": 99},
+            ValidationError,
+            f"identifier: data source {gill.identifier} cannot become 99",
+        ),
+        (
+            {"platform": "swarmc", "program": "swarm", "instrument_type": "footprint"},
+            DuplicateError,
+            f"instrument_type='footprint' already exists as identifier {swarm.identifier}",
+        ),
+        ({"source_type": "comet"}, ValidationError, "source_type"),
+        (["display_name"], ValidationError, "expected a mapping of fields, got list"),
+    ]
+    for changes, error, message in bad:
+        with pytest.raises(error, match=re.escape(message)):
+            repo.update_data_source(gill, changes)
+    with pytest.raises(NotFoundError, match="no data source with identifier 42"):
+        repo.update_data_source(42, {"display_name": "x"})
+    assert table_snapshot(repo) == stored
+    # It persists.
+    repo.close()
+    with Repository(repo.path, read_only=True) as again:
+        assert again.get_data_source(gill.identifier).display_name == "GILL (renamed)"
