@@ -402,6 +402,7 @@ def space_ephemeris(db_path: Path, start, end) -> pd.DataFrame:
 # -- conjunction analysis page ----------------------------------------------------------------
 __all__ += [
     "analysis_imagers",
+    "analysis_passes",
     "analysis_site",
     "analysis_spacecraft",
     "footprint_track",
@@ -436,6 +437,76 @@ def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
     image files under ``asi_dir`` within the repository's time span; nothing is downloaded."""
     path = _existing(db_path)
     return _analysis_imagers(str(path), _stamp(path), str(asi_dir))
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_deg) -> pd.DataFrame:
+    from aurorax.asi import local_image_hours
+    from aurorax.engine import search_conjunctions as _search
+
+    empty = pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
+    core, uid = site.split(":")
+    sources = data_sources(Path(db_path))
+    ground = [
+        s
+        for s in sources
+        if s.source_type == "ground"
+        and (s.metadata or {}).get("site_uid") == uid
+        and _imager_program(s.program) == core
+    ]
+    space = [s for s in sources if s.platform == spacecraft and s.source_type != "ground"]
+    counts = repository_counts(Path(db_path))
+    first, last = counts["first_epoch"].min(), counts["last_epoch"].max()
+    if not ground or not space or pd.isna(first):
+        return empty
+    hours = local_image_hours(
+        core, uid, first.floor("D"), last.floor("D") + pd.Timedelta(days=1), asi_dir
+    )
+    if not len(hours):
+        return empty
+
+    def block(source) -> dict:
+        return {
+            "programs": [source.program],
+            "platforms": [source.platform],
+            "instrument_types": [source.instrument_type],
+        }
+
+    query = {
+        "start": hours[0].isoformat(),
+        "end": (hours[-1] + pd.Timedelta(hours=1)).isoformat(),
+        "ground": [block(ground[0])],
+        # No hemisphere restriction: that is where the spacecraft is, and a spacecraft over
+        # the southern hemisphere can have its north footprint in the imager's sky.
+        "space": [block(space[0])],
+        "conjunction_types": ["nbtrace"],
+        "max_distances": {"ground1-space1": None},
+        "field_of_view": {"min_elevation_deg": min_elevation_deg, "emission_altitude_km": 110},
+    }
+    with _reading(db_path) as repo:
+        found = _search(repo, query).data
+    if found.empty:
+        return empty
+    rows = found[["start", "end", "min_distance_km"]].sort_values("start")
+    # Only the passes with images: their first or last minute in an hour that has a file.
+    with_images = rows["start"].dt.floor("h").isin(hours) | rows["end"].dt.floor("h").isin(hours)
+    return rows[with_images].reset_index(drop=True)
+
+
+def analysis_passes(
+    db_path: Path, asi_dir: Path, site: str, spacecraft: str, min_elevation_deg: float = 10.0
+) -> pd.DataFrame:
+    """Passes of a spacecraft's north footprint through an imager's field of view.
+
+    The conjunction search (north B-trace, field-of-view mode at 110 km and
+    ``min_elevation_deg``) of the imager (``program:site_uid``, as ``analysis_imagers``) and the
+    spacecraft platform over the hours with local image files; only passes with images are
+    kept. Returns ``start, end`` (UTC, inclusive minutes) and ``min_distance_km``, time-sorted.
+    """
+    path = _existing(db_path)
+    return _analysis_passes(
+        str(path), _stamp(path), str(asi_dir), site, spacecraft, float(min_elevation_deg)
+    )
 
 
 def analysis_spacecraft(db_path: Path) -> tuple:

@@ -8,6 +8,7 @@ import pandas as pd
 import panel as pn
 
 from app.pages._export import export_buttons
+from app.pages.analysis import conjunction_window
 from aurorax.viz import plot_conjunction_distance, plot_conjunction_map
 
 __all__ = ["analysis_url", "detail_view"]
@@ -32,9 +33,7 @@ def analysis_url(imager: str | None, spacecraft: str | None, start, end) -> str 
     the conjunction's minutes plus five on either side (``[start, end)``, at most 2 hours)."""
     if not (imager and spacecraft):
         return None
-    margin = pd.Timedelta(minutes=5)
-    first = start - margin
-    last = min(end + pd.Timedelta(minutes=1) + margin, first + pd.Timedelta(hours=2))
+    first, last = conjunction_window(start, end)
     query = urlencode(
         {
             "site": imager,

@@ -31,7 +31,15 @@ from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
 from aurorax.config import load_settings
 from aurorax.viz import plot_footprint_intensity, plot_footprint_montage
 
-__all__ = ["AnalysisState", "AnalysisPage", "create_page", "MAX_WINDOW", "FOOTPRINT_KM"]
+__all__ = [
+    "AnalysisState",
+    "AnalysisPage",
+    "create_page",
+    "conjunction_window",
+    "MAX_WINDOW",
+    "FOOTPRINT_KM",
+    "NO_PASS",
+]
 
 #: Longest analysis window (every frame of it is read).
 MAX_WINDOW = pd.Timedelta(hours=2)
@@ -40,11 +48,25 @@ FOOTPRINT_KM = 110.0
 # Track points kept on either side of the window, so frames at its edges are interpolated.
 _MARGIN = pd.Timedelta(minutes=2)
 _EARTH_RADIUS_KM = 6371.2
+#: The pass selector's entry for "no pass chosen: the window is set by hand".
+NO_PASS = "(none: set the window below)"
+#: Lowest elevation at which a footprint counts as in the imager's field of view, degrees.
+PASS_MIN_ELEVATION_DEG = 10.0
 
 
 def _utc(value) -> pd.Timestamp:
     t = pd.Timestamp(value)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def conjunction_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The analysis window of a conjunction whose minutes run from ``start`` to ``end``
+    (inclusive, as the search reports them): five minutes more on either side, ``[first,
+    last)``, at most ``MAX_WINDOW`` long."""
+    margin = pd.Timedelta(minutes=5)
+    first = _utc(start) - margin
+    last = min(_utc(end) + pd.Timedelta(minutes=1) + margin, first + MAX_WINDOW)
+    return first, last
 
 
 class AnalysisState(param.Parameterized):
@@ -61,6 +83,11 @@ class AnalysisState(param.Parameterized):
     box_ew_km = param.Number(default=20.0, bounds=(0.5, 500), doc="Box width east-west, km.")
     box_ns_km = param.Number(default=20.0, bounds=(0.5, 500), doc="Box height north-south, km.")
     n_panels = param.Integer(default=4, bounds=(1, 8), doc="Frames in the montage row.")
+    passage = param.Selector(
+        default=NO_PASS,
+        objects=[NO_PASS],
+        doc="A pass of the footprint through the imager's field of view (sets the window).",
+    )
     series = param.DataFrame(default=None, allow_None=True, doc="footprint_intensity rows.")
     panels = param.List(default=[], doc="(Fisheye, dot, box) of each montage frame.")
     track = param.Parameter(default=None, doc="(rows, cols) of the track inside the sky.")
@@ -74,6 +101,7 @@ class AnalysisState(param.Parameterized):
         super().__init__(**params)
         self._imager = None
         self._names = {}
+        self._passes = {}  # passage label -> (start, end) of the pass, UTC
         self._analysed = False  # analyse() ran since load() set the choices
 
     # -- choices -----------------------------------------------------------------------------
@@ -125,6 +153,40 @@ class AnalysisState(param.Parameterized):
         # The batch ran analyse() if the choices changed; otherwise (the same as before) run it.
         if not self._analysed:
             self.analyse()
+
+    @param.depends("site", "spacecraft", watch=True)
+    def find_passes(self) -> None:
+        """Offer the passes of the spacecraft's footprint through the imager's field of view
+        (``services.analysis_passes``: only passes with images)."""
+        self._passes = {}
+        if self.site and self.spacecraft:
+            try:
+                passes = services.analysis_passes(
+                    Path(self.db_path),
+                    Path(self.asi_dir),
+                    self.site,
+                    self.spacecraft,
+                    PASS_MIN_ELEVATION_DEG,
+                )
+            except Exception:  # the window can still be set by hand; analyse() reports errors
+                passes = pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
+            for row in passes.itertuples():
+                label = (
+                    f"{row.start:%Y-%m-%d %H:%M}-{row.end:%H:%M} UT, "
+                    f"closest {row.min_distance_km:.0f} km"
+                )
+                self._passes[label] = (row.start, row.end)
+        self.param.passage.objects = [NO_PASS, *self._passes]
+        self.passage = NO_PASS
+
+    @param.depends("passage", watch=True)
+    def _pick_pass(self) -> None:
+        if self.passage not in self._passes:
+            return
+        first, last = conjunction_window(*self._passes[self.passage])
+        with param.parameterized.batch_call_watchers(self):
+            self.start = first.tz_convert(None).to_pydatetime()
+            self.end = last.tz_convert(None).to_pydatetime()
 
     def find_closest_approach(self) -> None:
         """Set the window to ten minutes around the footprint's closest approach to the site."""
@@ -392,6 +454,11 @@ class AnalysisPage(pn.viewable.Viewer):
             pn.widgets.FloatInput.from_param(s.param.box_ns_km, name="Box N-S (km)", width=110),
             pn.widgets.IntInput.from_param(s.param.n_panels, name="Frames", width=80),
             pn.widgets.Button.from_param(s.param.closest, name="Closest approach", width=150),
+            pn.widgets.Select.from_param(
+                s.param.passage,
+                name=f"Passes through the field of view ({PASS_MIN_ELEVATION_DEG:g} deg elevation)",
+                width=330,
+            ),
         )
         exports = pn.Row(
             pn.widgets.FileDownload(

@@ -12,7 +12,13 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from app.pages.analysis import MAX_WINDOW, AnalysisState, create_page
+from app.pages.analysis import (
+    MAX_WINDOW,
+    NO_PASS,
+    AnalysisState,
+    conjunction_window,
+    create_page,
+)
 from aurorax.asi import Imager, equal_area_mask
 from aurorax.viz import plot_footprint_fisheye, plot_footprint_intensity, plot_footprint_montage
 from tests.demo_repos import one_day_demo
@@ -72,6 +78,36 @@ def test_load_picks_the_closest_approach(state):
     # Montage panels: the frames with the footprint in the sky (only two here), with dot and box.
     assert [p[0].time for p in state.panels] == list(state.series["time"][inside])
     assert all(dot is not None and box is not None for _, dot, box in state.panels)
+
+
+def test_passes_through_the_field_of_view_set_the_window(state):
+    # Swarm B's footprint is in GILL's sky (10 deg elevation) around 05:04-05:07 only.
+    assert state.passage == NO_PASS
+    passes = state.param.passage.objects[1:]
+    assert len(passes) == 1
+    label = passes[0]
+    assert label.startswith("2021-12-01 05:0") and " UT, closest " in label
+    first, last = state._passes[label]
+    assert T0 + pd.Timedelta("2min") <= first <= last <= T0 + pd.Timedelta("8min")
+    state.passage = label
+    # The pass's minutes plus five on either side, as the conjunction page links in.
+    window = conjunction_window(first, last)
+    assert (state.start, state.end) == tuple(t.tz_convert(None).to_pydatetime() for t in window)
+    assert (state.series["row"] >= 0).any() and state.status == ""
+    # Another spacecraft choice offers its own passes (none without one).
+    state.param.spacecraft.objects = ["swarmb", "nothing"]
+    state.spacecraft = "nothing"
+    assert state.param.passage.objects == [NO_PASS] and state.passage == NO_PASS
+
+
+def test_conjunction_window_margins_and_cap():
+    start, end = pd.Timestamp("2021-12-01T05:04", tz="UTC"), pd.Timestamp("2021-12-01T05:07")
+    assert conjunction_window(start, end) == (
+        pd.Timestamp("2021-12-01T04:59", tz="UTC"),
+        pd.Timestamp("2021-12-01T05:13", tz="UTC"),
+    )
+    long = conjunction_window(start, start + pd.Timedelta(hours=5))
+    assert long[1] - long[0] == MAX_WINDOW
 
 
 def test_intensity_is_the_mean_of_the_box_pixels(state, demo):
