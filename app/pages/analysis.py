@@ -179,14 +179,24 @@ class AnalysisState(param.Parameterized):
         self.param.passage.objects = [NO_PASS, *self._passes]
         self.passage = NO_PASS
 
+    def _pass_window(self, label: str) -> tuple:
+        first, last = conjunction_window(*self._passes[label])
+        return first.tz_convert(None).to_pydatetime(), last.tz_convert(None).to_pydatetime()
+
     @param.depends("passage", watch=True)
     def _pick_pass(self) -> None:
         if self.passage not in self._passes:
             return
-        first, last = conjunction_window(*self._passes[self.passage])
         with param.parameterized.batch_call_watchers(self):
-            self.start = first.tz_convert(None).to_pydatetime()
-            self.end = last.tz_convert(None).to_pydatetime()
+            self.start, self.end = self._pass_window(self.passage)
+
+    @param.depends("start", "end", watch=True)
+    def _leave_pass(self) -> None:
+        # A window set by hand (or by "Closest approach") is no longer the pass shown.
+        if self.passage in self._passes and (self.start, self.end) != self._pass_window(
+            self.passage
+        ):
+            self.passage = NO_PASS
 
     def find_closest_approach(self) -> None:
         """Set the window to ten minutes around the footprint's closest approach to the site."""

@@ -94,6 +94,9 @@ def test_passes_through_the_field_of_view_set_the_window(state):
     window = conjunction_window(first, last)
     assert (state.start, state.end) == tuple(t.tz_convert(None).to_pydatetime() for t in window)
     assert (state.series["row"] >= 0).any() and state.status == ""
+    # A window set by hand is no longer the pass: the selector says so.
+    state.end = state.end + dt.timedelta(minutes=1)
+    assert state.passage == NO_PASS
     # Another spacecraft choice offers its own passes (none without one).
     state.param.spacecraft.objects = ["swarmb", "nothing"]
     state.spacecraft = "nothing"
