@@ -81,6 +81,8 @@ class AvailabilityState(param.Parameterized):
     def statistics(self) -> pd.DataFrame:
         """Per-source totals for the chosen days: the 'Data Statistics' table."""
         rows = self.selected()
+        if self.sources is None:  # the repository could not be read: the status says why
+            return pd.DataFrame(columns=["Data source", "Program", "Ephemeris records"])
         totals = rows.groupby("data_source")[["ephemeris_count", "data_product_count"]].sum()
         days = rows[rows["ephemeris_count"] > 0].groupby("data_source")["day"].agg(["min", "max"])
         table = self.sources.set_index("identifier")[["display_name", "program"]].join(

@@ -76,3 +76,11 @@ def test_page_builds(tiny_repository):
 def test_heatmap_exports_to_png_and_html(tiny_repository):
     page = create_page(tiny_repository)
     check_exports(page.exports)
+
+
+def test_missing_repository_is_a_message_and_the_page_still_builds(tmp_path):
+    missing = tmp_path / "nothing.duckdb"
+    page = create_page(missing)
+    assert page.state.status == f"Cannot read the repository {missing}: no repository at {missing}"
+    assert page.state.statistics().empty
+    assert page.__panel__().get_root() is not None
