@@ -106,8 +106,10 @@ class AnalysisState(param.Parameterized):
 
     # -- choices -----------------------------------------------------------------------------
     def load(self, site: str = "", spacecraft: str = "", start: str = "", end: str = "") -> None:
-        """Offer the imagers with image files and the spacecraft; pick the URL's choices or the
-        first imager and spacecraft at their closest approach on the first day with images."""
+        """Offer the imagers with image files and the spacecraft; pick the URL's choices, or
+        the first imager and the first spacecraft whose footprint passes through its field of
+        view where there are images (that pass's window), or else the first spacecraft at its
+        closest approach on the first day with images."""
         try:
             imagers = services.analysis_imagers(Path(self.db_path), Path(self.asi_dir))
             crafts = services.analysis_spacecraft(Path(self.db_path))
@@ -132,12 +134,15 @@ class AnalysisState(param.Parameterized):
                 self.status = f"No imager {site!r} with image files; choose one of {sites}."
                 return
             chosen = matches[0]
-        craft = spacecraft.lower() if spacecraft else self.param.spacecraft.objects[0]
-        if craft not in self.param.spacecraft.objects:
-            self.status = (
-                f"No spacecraft {spacecraft!r}; choose one of {self.param.spacecraft.objects}."
-            )
+        objects = self.param.spacecraft.objects
+        craft = spacecraft.lower() if spacecraft else objects[0]
+        if craft not in objects:
+            self.status = f"No spacecraft {spacecraft!r}; choose one of {objects}."
             return
+        first_pass = None
+        if not (start and end):
+            first_pass = self._first_pass(chosen, [craft] if spacecraft else objects)
+            craft = first_pass[0] if first_pass else craft
         with param.parameterized.batch_call_watchers(self):
             self.site, self.spacecraft = chosen, craft
             if start and end:
@@ -147,12 +152,32 @@ class AnalysisState(param.Parameterized):
                 except ValueError as exc:
                     self.status = f"Cannot read the time window {start!r} to {end!r}: {exc}"
                     return
+            elif first_pass:
+                first, last = conjunction_window(*first_pass[1])
+                self.start = first.tz_convert(None).to_pydatetime()
+                self.end = last.tz_convert(None).to_pydatetime()
             else:
                 self._closest_approach()
             self._analysed = False
         # The batch ran analyse() if the choices changed; otherwise (the same as before) run it.
         if not self._analysed:
             self.analyse()
+        if first_pass:  # show it in the selector (the window is already that pass's)
+            self.passage = next(k for k, v in self._passes.items() if v == first_pass[1])
+
+    def _first_pass(self, site: str, crafts) -> tuple[str, tuple] | None:
+        # The first spacecraft (in the given order) with a pass through the site's field of
+        # view, and that pass's (start, end).
+        for craft in crafts:
+            try:
+                passes = services.analysis_passes(
+                    Path(self.db_path), Path(self.asi_dir), site, craft, PASS_MIN_ELEVATION_DEG
+                )
+            except Exception:
+                continue
+            if len(passes):
+                return craft, (passes["start"].iloc[0], passes["end"].iloc[0])
+        return None
 
     @param.depends("site", "spacecraft", watch=True)
     def find_passes(self) -> None:

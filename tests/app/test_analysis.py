@@ -57,11 +57,23 @@ def state(demo):
     return create_page(demo[0], demo[1]).state
 
 
-def test_load_picks_the_closest_approach(state):
+def test_load_picks_the_first_pass_then_the_closest_approach_button(state):
     assert state.status == ""
     assert state.param.site.objects == ["themis:gill"]
     assert state.param.spacecraft.objects == ["swarmb"]
     assert (state.site, state.spacecraft) == ("themis:gill", "swarmb")
+    # Swarm B's footprint is in GILL's sky (10 deg elevation) around 05:04-05:07 only: the one
+    # pass, shown in the selector; the window is its minutes plus five on either side.
+    passes = state.param.passage.objects[1:]
+    assert len(passes) == 1 and state.passage == passes[0]
+    assert passes[0].startswith("2021-12-01 05:0") and " UT, closest " in passes[0]
+    first, last = state._passes[passes[0]]
+    assert T0 + pd.Timedelta("2min") <= first <= last <= T0 + pd.Timedelta("8min")
+    window = conjunction_window(first, last)
+    assert (state.start, state.end) == tuple(t.tz_convert(None).to_pydatetime() for t in window)
+    # The closest-approach button: ten minutes around it, and the selector says none.
+    state.closest(state)
+    assert state.passage == NO_PASS
     assert (state.start, state.end) == (
         dt.datetime(2021, 12, 1, 5),
         dt.datetime(2021, 12, 1, 5, 10),
@@ -78,29 +90,24 @@ def test_load_picks_the_closest_approach(state):
     # Montage panels: the frames with the footprint in the sky (only two here), with dot and box.
     assert [p[0].time for p in state.panels] == list(state.series["time"][inside])
     assert all(dot is not None and box is not None for _, dot, box in state.panels)
-
-
-def test_passes_through_the_field_of_view_set_the_window(state):
-    # Swarm B's footprint is in GILL's sky (10 deg elevation) around 05:04-05:07 only.
-    assert state.passage == NO_PASS
-    passes = state.param.passage.objects[1:]
-    assert len(passes) == 1
-    label = passes[0]
-    assert label.startswith("2021-12-01 05:0") and " UT, closest " in label
-    first, last = state._passes[label]
-    assert T0 + pd.Timedelta("2min") <= first <= last <= T0 + pd.Timedelta("8min")
-    state.passage = label
-    # The pass's minutes plus five on either side, as the conjunction page links in.
-    window = conjunction_window(first, last)
+    # Choosing the pass again sets its window again.
+    state.passage = passes[0]
     assert (state.start, state.end) == tuple(t.tz_convert(None).to_pydatetime() for t in window)
-    assert (state.series["row"] >= 0).any() and state.status == ""
+    assert state.passage == passes[0] and state.status == ""
+
+
+def test_another_spacecraft_offers_its_own_passes(state):
     # A window set by hand is no longer the pass: the selector says so.
     state.end = state.end + dt.timedelta(minutes=1)
     assert state.passage == NO_PASS
-    # Another spacecraft choice offers its own passes (none without one).
+    # A spacecraft without a pass (here: without ephemeris) offers none.
     state.param.spacecraft.objects = ["swarmb", "nothing"]
     state.spacecraft = "nothing"
     assert state.param.passage.objects == [NO_PASS] and state.passage == NO_PASS
+    assert state.status == (
+        "The ephemeris search failed: data_sources.platforms: unknown platform 'nothing'; "
+        "known: gillam, swarmb"
+    )
 
 
 def test_conjunction_window_margins_and_cap():
@@ -159,6 +166,7 @@ def test_bad_url_parameters_say_so(demo):
 
 
 def test_bad_windows_give_a_message_not_a_stack_trace(state):
+    state.closest(state)
     state.end = dt.datetime(2021, 12, 1, 4)
     assert state.status == "The end 2021-12-01 04:00:00 is not after the start 2021-12-01 05:00:00."
     assert state.series is None and state.panels == []
@@ -191,7 +199,7 @@ def test_exports_are_a_png_and_an_mp4(state):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     mp4 = state.movie_mp4().getvalue()
     assert mp4[4:8] == b"ftyp"
-    assert state.export_name("png") == "gill_swarmb_20211201_050000.png"
+    assert state.export_name("png") == "gill_swarmb_20211201_045900.png"
 
 
 def test_exports_without_an_analysis_refuse(demo):
