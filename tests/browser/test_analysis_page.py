@@ -42,6 +42,16 @@ TITLES_JS = """() => {
 }"""
 
 
+# The values of every input of the page (Panel's widgets live in nested shadow roots).
+INPUTS_JS = """() => {
+    const roots = [document];
+    for (let i = 0; i < roots.length; i++) {
+        for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+    }
+    return roots.flatMap((r) => [...r.querySelectorAll('input')].map((el) => el.value));
+}"""
+
+
 def test_frames_track_box_and_intensity(page, tmp_path):
     data = tmp_path / "data"
     db = build_analysis_demo(data)
@@ -62,6 +72,14 @@ def test_frames_track_box_and_intensity(page, tmp_path):
         assert page.get_by_text("Download montage (PNG)").count() == 1
         assert page.get_by_text("Download movie (mp4)").count() == 1
         screenshot(page, "analysis")
+
+        # The pass selector: choosing Swarm B's pass sets the window to it (plus five minutes).
+        select = page.locator("select").filter(has_text="closest")
+        options = [o for o in select.locator("option").all_inner_texts() if "closest" in o]
+        assert len(options) == 1 and options[0].startswith("2021-12-01 05:0")
+        select.select_option(label=options[0])
+        page.wait_for_function(f"({INPUTS_JS})().some((v) => v.startsWith('2021-12-01 04:59'))")
+        assert any(v.startswith("2021-12-01 05:1") for v in page.evaluate(INPUTS_JS))
 
         # A window that holds no image file is a message on the page, not a stack trace.
         page.goto(
