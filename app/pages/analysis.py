@@ -15,6 +15,7 @@ URL parameters (so the Conjunction search page can link in)::
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 from pathlib import Path
@@ -67,6 +68,12 @@ def conjunction_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
     first = _utc(start) - margin
     last = min(_utc(end) + pd.Timedelta(minutes=1) + margin, first + MAX_WINDOW)
     return first, last
+
+
+def _naive_window(start, end) -> tuple[dt.datetime, dt.datetime]:
+    # conjunction_window as the naive UTC datetimes of the page's window parameters.
+    first, last = conjunction_window(start, end)
+    return first.tz_convert(None).to_pydatetime(), last.tz_convert(None).to_pydatetime()
 
 
 class AnalysisState(param.Parameterized):
@@ -153,9 +160,7 @@ class AnalysisState(param.Parameterized):
                     self.status = f"Cannot read the time window {start!r} to {end!r}: {exc}"
                     return
             elif first_pass:
-                first, last = conjunction_window(*first_pass[1])
-                self.start = first.tz_convert(None).to_pydatetime()
-                self.end = last.tz_convert(None).to_pydatetime()
+                self.start, self.end = _naive_window(*first_pass[1])
             else:
                 self._closest_approach()
             self._analysed = False
@@ -205,8 +210,7 @@ class AnalysisState(param.Parameterized):
         self.passage = NO_PASS
 
     def _pass_window(self, label: str) -> tuple:
-        first, last = conjunction_window(*self._passes[label])
-        return first.tz_convert(None).to_pydatetime(), last.tz_convert(None).to_pydatetime()
+        return _naive_window(*self._passes[label])
 
     @param.depends("passage", watch=True)
     def _pick_pass(self) -> None:
