@@ -20,6 +20,17 @@ _ALL = "all"
 _KINDS = {"Ephemeris": "ephemeris", "Data products": "data_products"}
 
 
+# The statistics table's columns, from the frame's names.
+_STATISTICS_COLUMNS = {
+    "display_name": "Data source",
+    "program": "Program",
+    "ephemeris_count": "Ephemeris records",
+    "data_product_count": "Data products",
+    "min": "First day",
+    "max": "Last day",
+}
+
+
 class AvailabilityState(param.Parameterized):
     """Inputs, results and status of the availability page (no widgets)."""
 
@@ -82,23 +93,14 @@ class AvailabilityState(param.Parameterized):
         """Per-source totals for the chosen days: the 'Data Statistics' table."""
         rows = self.selected()
         if self.sources is None:  # the repository could not be read: the status says why
-            return pd.DataFrame(columns=["Data source", "Program", "Ephemeris records"])
+            return pd.DataFrame(columns=list(_STATISTICS_COLUMNS.values()))
         totals = rows.groupby("data_source")[["ephemeris_count", "data_product_count"]].sum()
         days = rows[rows["ephemeris_count"] > 0].groupby("data_source")["day"].agg(["min", "max"])
         table = self.sources.set_index("identifier")[["display_name", "program"]].join(
             totals, how="inner"
         )
         table = table.join(days.apply(lambda col: col.dt.date), how="left").reset_index(drop=True)
-        return table.rename(
-            columns={
-                "display_name": "Data source",
-                "program": "Program",
-                "ephemeris_count": "Ephemeris records",
-                "data_product_count": "Data products",
-                "min": "First day",
-                "max": "Last day",
-            }
-        )
+        return table.rename(columns=_STATISTICS_COLUMNS)
 
 
 class AvailabilityPage(pn.viewable.Viewer):

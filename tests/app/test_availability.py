@@ -36,6 +36,14 @@ def test_statistics_and_program_filter(state):
     assert list(stats["First day"]) == [dt.date(2021, 12, 1)] * 2
     state.program = "swarm"
     assert list(state.statistics()["Data source"]) == ["Swarm A"]
+    assert list(stats.columns) == [
+        "Data source",
+        "Program",
+        "Ephemeris records",
+        "Data products",
+        "First day",
+        "Last day",
+    ]
 
 
 def test_reversed_days_are_a_message(state):
@@ -82,5 +90,14 @@ def test_missing_repository_is_a_message_and_the_page_still_builds(tmp_path):
     missing = tmp_path / "nothing.duckdb"
     page = create_page(missing)
     assert page.state.status == f"Cannot read the repository {missing}: no repository at {missing}"
-    assert page.state.statistics().empty
+    empty = page.state.statistics()
+    # The table keeps the columns it has with data (an empty table, not a missing one).
+    assert empty.empty and list(empty.columns) == [
+        "Data source",
+        "Program",
+        "Ephemeris records",
+        "Data products",
+        "First day",
+        "Last day",
+    ]
     assert page.__panel__().get_root() is not None
