@@ -415,20 +415,27 @@ def analysis_site(program: str, site_uid: str) -> str:
     return f"{_imager_program(program)}:{site_uid}"
 
 
-@pn.cache(max_items=16, policy="LRU")
-def _analysis_imagers(db_path: str, stamp: tuple, asi_dir: str) -> tuple:
+@pn.cache(max_items=128, policy="LRU")
+def _span_image_hours(db_path: str, stamp: tuple, asi_dir: str, core: str, uid: str):
+    # Hours with a local image file of one imager over the repository's days: a folder listing
+    # per month (a file check per hour cost 1 s for 34 imagers), shared by the imager list and
+    # the pass search.
     from aurorax.asi import local_image_hours
 
     counts = repository_counts(Path(db_path))
     first, last = counts["first_epoch"].min(), counts["last_epoch"].max()
     if pd.isna(first):
-        return ()
-    start, end = first.floor("D"), last.floor("D") + pd.Timedelta(days=1)
-    # A folder listing per month and imager (a file check per hour cost 1 s on 34 imagers).
+        return pd.DatetimeIndex([], tz="UTC")
+    end = last.floor("D") + pd.Timedelta(days=1)
+    return local_image_hours(core, uid, first.floor("D"), end, asi_dir)
+
+
+@pn.cache(max_items=16, policy="LRU")
+def _analysis_imagers(db_path: str, stamp: tuple, asi_dir: str) -> tuple:
     return tuple(
         (core, uid, name)
         for core, uid, name in _ground_imagers(Path(db_path))
-        if len(local_image_hours(core, uid, start, end, asi_dir))
+        if len(_span_image_hours(db_path, stamp, asi_dir, core, uid))
     )
 
 
@@ -441,7 +448,6 @@ def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
 
 @pn.cache(max_items=64, policy="LRU")
 def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_deg) -> pd.DataFrame:
-    from aurorax.asi import local_image_hours
     from aurorax.engine import search_conjunctions as _search
 
     empty = pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
@@ -455,14 +461,8 @@ def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_de
         and _imager_program(s.program) == core
     ]
     space = [s for s in sources if s.platform == spacecraft and s.source_type != "ground"]
-    counts = repository_counts(Path(db_path))
-    first, last = counts["first_epoch"].min(), counts["last_epoch"].max()
-    if not ground or not space or pd.isna(first):
-        return empty
-    hours = local_image_hours(
-        core, uid, first.floor("D"), last.floor("D") + pd.Timedelta(days=1), asi_dir
-    )
-    if not len(hours):
+    hours = _span_image_hours(db_path, stamp, asi_dir, core, uid)
+    if not ground or not space or not len(hours):
         return empty
 
     def block(source) -> dict:

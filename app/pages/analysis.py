@@ -174,15 +174,20 @@ class AnalysisState(param.Parameterized):
         # The first spacecraft (in the given order) with a pass through the site's field of
         # view, and that pass's (start, end).
         for craft in crafts:
-            try:
-                passes = services.analysis_passes(
-                    Path(self.db_path), Path(self.asi_dir), site, craft, PASS_MIN_ELEVATION_DEG
-                )
-            except Exception:
-                continue
+            passes = self._passes_of(site, craft)
             if len(passes):
                 return craft, (passes["start"].iloc[0], passes["end"].iloc[0])
         return None
+
+    def _passes_of(self, site: str, craft: str) -> pd.DataFrame:
+        # services.analysis_passes, or none when it fails: the window can still be set by
+        # hand, and analyse() reports what is wrong with the repository or the files.
+        try:
+            return services.analysis_passes(
+                Path(self.db_path), Path(self.asi_dir), site, craft, PASS_MIN_ELEVATION_DEG
+            )
+        except Exception:
+            return pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
 
     @param.depends("site", "spacecraft", watch=True)
     def find_passes(self) -> None:
@@ -190,17 +195,7 @@ class AnalysisState(param.Parameterized):
         (``services.analysis_passes``: only passes with images)."""
         self._passes = {}
         if self.site and self.spacecraft:
-            try:
-                passes = services.analysis_passes(
-                    Path(self.db_path),
-                    Path(self.asi_dir),
-                    self.site,
-                    self.spacecraft,
-                    PASS_MIN_ELEVATION_DEG,
-                )
-            except Exception:  # the window can still be set by hand; analyse() reports errors
-                passes = pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
-            for row in passes.itertuples():
+            for row in self._passes_of(self.site, self.spacecraft).itertuples():
                 label = (
                     f"{row.start:%Y-%m-%d %H:%M}-{row.end:%H:%M} UT, "
                     f"closest {row.min_distance_km:.0f} km"

@@ -7,7 +7,6 @@ process, readers take their own cursor (:meth:`Repository.cursor`) and see commi
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ._errors import ConflictError, DuplicateError, NotFoundError, StoreError, ValidationError
+from ._errors import ConflictError, StoreError, ValidationError
 from ._ingest import (
     data_product_records_to_frame,
     delete_data_products,
@@ -27,30 +26,11 @@ from ._ingest import (
 )
 from ._records import DataSource
 from ._schema import DDL, TABLES
+from ._sources import DataSources
 from ._store import MEMORY, open_store
-from ._validate import describe_source, prepare_data_products, prepare_ephemeris, to_utc_naive
+from ._validate import prepare_data_products, prepare_ephemeris, to_utc_naive
 
 __all__ = ["Repository"]
-
-_SOURCE_COLUMNS = (
-    "identifier, program, platform, instrument_type, source_type, display_name, owner, "
-    "metadata, ephemeris_metadata_schema, data_product_metadata_schema"
-)
-
-
-def _source_values(record: dict) -> list:
-    """The data_sources columns after ``identifier``, in ``_SOURCE_COLUMNS`` order."""
-    return [
-        record["program"],
-        record["platform"],
-        record["instrument_type"],
-        record["source_type"],
-        record["display_name"],
-        record["owner"],
-        json.dumps(record["metadata"]),
-        json.dumps(record["ephemeris_metadata_schema"]),
-        json.dumps(record["data_product_metadata_schema"]),
-    ]
 
 
 def _to_frame(kind: str, records, sources: dict[int, DataSource]) -> pd.DataFrame:
@@ -73,7 +53,7 @@ def _utc(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return frame
 
 
-class Repository:
+class Repository(DataSources):
     """The aurorax data repository: a DuckDB file at ``path``.
 
     Parameters
@@ -190,206 +170,6 @@ class Repository:
                     ) from exc
                 raise
 
-    # -- data sources -------------------------------------------------------------------
-
-    @staticmethod
-    def _source_from_row(row: tuple) -> DataSource:
-        (identifier, program, platform, instrument_type, source_type, display_name, owner,
-         metadata, ephemeris_schema, product_schema) = row  # fmt: skip
-        return DataSource(
-            program=program,
-            platform=platform,
-            instrument_type=instrument_type,
-            source_type=source_type,
-            display_name=display_name,
-            identifier=identifier,
-            owner=owner,
-            metadata=json.loads(metadata),
-            ephemeris_metadata_schema=json.loads(ephemeris_schema),
-            data_product_metadata_schema=json.loads(product_schema),
-        )
-
-    def _sources(self) -> dict[int, DataSource]:
-        cursor = self.cursor()  # not the write connection, which another thread may hold
-        with self._reading("reading data sources"):
-            try:
-                rows = cursor.execute(
-                    f"SELECT {_SOURCE_COLUMNS} FROM data_sources ORDER BY identifier"
-                ).fetchall()
-            finally:
-                cursor.close()
-        return {row[0]: self._source_from_row(row) for row in rows}
-
-    def add_data_source(self, data_source: DataSource, exist_ok: bool = False) -> DataSource:
-        """Store a new data source and return it with its identifier.
-
-        Parameters
-        ----------
-        data_source
-            The source; without an ``identifier`` the next free one (max + 1, starting at 1)
-            is assigned.
-        exist_ok
-            If the same (program, platform, instrument_type) is already stored with identical
-            fields, return the stored source instead of raising.
-
-        Raises
-        ------
-        DuplicateError
-            If the identifier or the (program, platform, instrument_type) triple is taken.
-        """
-        if not isinstance(data_source, DataSource):
-            data_source = DataSource.from_dict(data_source)
-        sources = self._sources()
-        triple = (data_source.program, data_source.platform, data_source.instrument_type)
-        for stored in sources.values():
-            if (stored.program, stored.platform, stored.instrument_type) != triple:
-                continue
-            wanted = data_source.to_dict() | {"identifier": stored.identifier}
-            if data_source.identifier in (None, stored.identifier) and exist_ok:
-                if stored.to_dict() == wanted:
-                    return stored
-            raise DuplicateError(
-                f"data source program={triple[0]!r}, platform={triple[1]!r}, "
-                f"instrument_type={triple[2]!r} already exists as identifier "
-                f"{stored.identifier}" + (" with different fields" if exist_ok else "")
-            )
-        identifier = data_source.identifier
-        if identifier is None:
-            identifier = max((i for i in sources if i > 0), default=0) + 1
-        elif identifier in sources:
-            raise DuplicateError(
-                f"data source identifier {identifier} is already used by "
-                f"{describe_source(sources[identifier])}"
-            )
-        record = data_source.to_dict() | {"identifier": identifier}
-        self._transaction(
-            "add data source",
-            lambda con: con.execute(
-                f"INSERT INTO data_sources ({_SOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [identifier, *_source_values(record)],
-            ),
-        )
-        return DataSource.from_dict(record)
-
-    def update_data_source(
-        self, data_source: int | DataSource, changes: Mapping, replace: bool = False
-    ) -> DataSource:
-        """Change the fields of a stored data source; returns the source as stored.
-
-        Parameters
-        ----------
-        data_source
-            The stored source (or its identifier).
-        changes
-            Fields to change (``program``, ``display_name``, ``metadata``, the metadata
-            schemas, ...), validated as :meth:`add_data_source` validates a new source. An
-            ``identifier`` in it must be the source's own: identifiers never change (the
-            records point at them).
-        replace
-            False: the fields not in ``changes`` keep their stored values (HTTP PATCH). True:
-            ``changes`` is the whole new source and absent fields take their defaults (PUT).
-
-        Raises
-        ------
-        NotFoundError
-            No such source.
-        ValidationError
-            A field fails validation, or the identifier would change.
-        DuplicateError
-            The new (program, platform, instrument_type) belongs to another source.
-        """
-        stored = self.get_data_source(self._source_id(data_source))
-        if not isinstance(changes, Mapping):
-            raise ValidationError(
-                f"data source changes: expected a mapping of fields, got {type(changes).__name__}"
-            )
-        if changes.get("identifier", stored.identifier) != stored.identifier:
-            raise ValidationError(
-                f"identifier: data source {stored.identifier} cannot become "
-                f"{changes['identifier']!r} (identifiers never change)"
-            )
-        record = ({} if replace else stored.to_dict()) | dict(changes)
-        updated = DataSource.from_dict(record | {"identifier": stored.identifier})
-        triple = (updated.program, updated.platform, updated.instrument_type)
-        taken = [
-            o.identifier
-            for o in self._sources().values()
-            if (o.program, o.platform, o.instrument_type) == triple
-            and o.identifier != stored.identifier
-        ]
-        if taken:
-            raise DuplicateError(
-                f"data source program={triple[0]!r}, platform={triple[1]!r}, "
-                f"instrument_type={triple[2]!r} already exists as identifier {taken[0]}"
-            )
-        self._transaction(
-            "data source update",
-            lambda con: con.execute(
-                "UPDATE data_sources SET program = ?, platform = ?, instrument_type = ?, "
-                "source_type = ?, display_name = ?, owner = ?, metadata = ?, "
-                "ephemeris_metadata_schema = ?, data_product_metadata_schema = ? "
-                "WHERE identifier = ?",
-                [*_source_values(updated.to_dict()), stored.identifier],
-            ),
-        )
-        return updated
-
-    def get_data_source(
-        self,
-        identifier: int | None = None,
-        *,
-        program: str | None = None,
-        platform: str | None = None,
-        instrument_type: str | None = None,
-    ) -> DataSource:
-        """One data source by ``identifier`` or by its (program, platform, instrument_type).
-
-        Raises
-        ------
-        NotFoundError
-            Naming what was asked for and the programs that exist.
-        """
-        sources = self._sources()
-        triple = (program, platform, instrument_type)
-        if identifier is not None:
-            if identifier in sources:
-                return sources[identifier]
-            wanted = f"identifier {identifier}"
-        elif None not in triple:
-            for source in sources.values():
-                if (source.program, source.platform, source.instrument_type) == triple:
-                    return source
-            wanted = (
-                f"program={program!r}, platform={platform!r}, instrument_type={instrument_type!r}"
-            )
-        else:
-            raise ValidationError(
-                "get_data_source needs an identifier or all of program, platform and "
-                "instrument_type"
-            )
-        programs = sorted({s.program for s in sources.values()})
-        raise NotFoundError(f"no data source with {wanted}; programs that exist: {programs}")
-
-    def list_data_sources(
-        self,
-        program: str | None = None,
-        platform: str | None = None,
-        instrument_type: str | None = None,
-        source_type: str | None = None,
-    ) -> list[DataSource]:
-        """Data sources matching every given field exactly, ordered by identifier."""
-        wanted = {
-            "program": program,
-            "platform": platform,
-            "instrument_type": instrument_type,
-            "source_type": source_type,
-        }
-        return [
-            s
-            for s in self._sources().values()
-            if all(v is None or getattr(s, k) == v for k, v in wanted.items())
-        ]
-
     # -- records --------------------------------------------------------------------------
 
     def ingest_ephemeris(self, records: pd.DataFrame | Sequence[Mapping]) -> int:
@@ -433,10 +213,6 @@ class Repository:
             self._transaction("data product ingest", lambda con: write_data_products(con, batch))
         return batch.num_rows
 
-    def _source_id(self, data_source: int | DataSource) -> int:
-        identifier = data_source.identifier if isinstance(data_source, DataSource) else data_source
-        return self.get_data_source(identifier).identifier  # NotFoundError if unknown
-
     def delete_ephemeris(self, data_source: int | DataSource, start, end) -> int:
         """Delete a data source's ephemeris records with ``start <= epoch < end`` (UTC).
 
@@ -468,55 +244,30 @@ class Repository:
         bad = [u for u in urls if not isinstance(u, str)]
         if bad:
             raise ValidationError(f"urls must be strings, got {bad[0]!r}")
-        if data_source is not None and urls:
-            source_id = self._source_id(data_source)
-            with self._reading("reading data products"):
-                others = self._query(
-                    "SELECT url, data_source FROM data_products "
-                    "WHERE list_contains($1::VARCHAR[], url) AND data_source <> $2 "
-                    "ORDER BY url LIMIT 1",
-                    [urls, source_id],
-                )
-            if len(others):
-                raise ConflictError(
-                    f"data product {others['url'].iloc[0]!r} belongs to data source "
-                    f"{int(others['data_source'].iloc[0])}, not {source_id}; nothing was deleted"
-                )
+        if not urls:
+            return 0
+        source_id = None if data_source is None else self._source_id(data_source)
         counted: list[int] = []
-        if urls:
-            self._transaction(
-                "data product delete",
-                lambda con: counted.append(delete_data_products(con, urls)),
-            )
-        return counted[0] if counted else 0
-
-    def delete_data_source(self, data_source: int | DataSource) -> None:
-        """Delete a data source that has no records left.
-
-        Raises
-        ------
-        ConflictError
-            If ephemeris or data products of the source are still stored (as AuroraX answers
-            409 Conflict); delete those first.
-        """
-        source = self.get_data_source(self._source_id(data_source))
-        with self._reading("counting records"):
-            counts = self._query(
-                "SELECT (SELECT count(*) FROM ephemeris WHERE data_source = $1) AS e, "
-                "(SELECT count(*) FROM data_products WHERE data_source = $1) AS p",
-                [source.identifier],
-            ).iloc[0]
-        if counts["e"] or counts["p"]:
-            raise ConflictError(
-                f"data source {describe_source(source)} still has {int(counts['e'])} ephemeris "
-                f"record(s) and {int(counts['p'])} data product(s); delete them first"
-            )
 
         def work(con):
-            con.execute("DELETE FROM availability WHERE data_source = ?", [source.identifier])
-            con.execute("DELETE FROM data_sources WHERE identifier = ?", [source.identifier])
+            # Checked inside the delete's transaction, so no product can move in between.
+            other = None
+            if source_id is not None:
+                other = con.execute(
+                    "SELECT url, data_source FROM data_products "
+                    "WHERE list_contains(?::VARCHAR[], url) AND data_source <> ? "
+                    "ORDER BY url LIMIT 1",
+                    [urls, source_id],
+                ).fetchone()
+            if other is not None:
+                raise ConflictError(
+                    f"data product {other[0]!r} belongs to data source {other[1]}, not "
+                    f"{source_id}; nothing was deleted"
+                )
+            counted.append(delete_data_products(con, urls))
 
-        self._transaction("data source delete", work)
+        self._transaction("data product delete", work)
+        return counted[0]
 
     def optimize(self) -> None:
         """Rewrite the ephemeris table clustered by (data_source, epoch) and checkpoint.

@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "CARTOPY_DATA_DIR",
+    "collapse_breaks",
     "coastline_lonlat",
     "coastlines_joined",
     "coastlines_within",
@@ -69,6 +70,13 @@ def joined_lonlat(rings: Sequence[np.ndarray]) -> np.ndarray:
     return join_polylines([np.asarray(r, dtype=float) for r in rings])
 
 
+def collapse_breaks(xy: np.ndarray) -> np.ndarray:
+    """A NaN-separated ``(n, 2)`` polyline with each run of NaN rows collapsed to one (the
+    breaks left where points were dropped; the shapefile's rings are long)."""
+    finite = np.isfinite(xy).all(axis=1)
+    return xy[finite | np.concatenate([[False], finite[:-1]])]
+
+
 @functools.lru_cache(maxsize=4)
 def coastlines_joined(scale: str = "c") -> np.ndarray:
     """Every GSHHS ring of ``scale`` as one NaN-separated ``(n, 2)`` array of ``(lon, lat)``."""
@@ -93,9 +101,5 @@ def coastlines_within(
         inside = (xy[:, 0] >= lon0) & (xy[:, 0] <= lon1) & (xy[:, 1] >= lat0) & (xy[:, 1] <= lat1)
         if not inside.any():
             continue
-        part = np.where(inside[:, None], xy, np.nan)
-        # Collapse runs of breaks to one row (the shapefile's rings are long).
-        finite = inside
-        keep = finite | np.concatenate([[False], finite[:-1]])
-        pieces.append(part[keep])
+        pieces.append(collapse_breaks(np.where(inside[:, None], xy, np.nan)))
     return join_polylines(pieces)

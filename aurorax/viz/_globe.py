@@ -20,7 +20,7 @@ import pandas as pd
 from aurorax.asi import GlobalGrid
 
 from . import _backend  # noqa: F401
-from ._coastlines import coastlines_joined, join_polylines, joined_lonlat
+from ._coastlines import coastlines_joined, collapse_breaks, join_polylines, joined_lonlat
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -94,10 +94,7 @@ def _near_side(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0) -> np
 def _near_side_paths(lonlat: np.ndarray, central_lat, central_lon) -> np.ndarray:
     """NaN-separated ``(lon, lat)`` polylines projected in one vectorised pass (near side only),
     with runs of NaN rows collapsed to one."""
-    xy = _near_side(lonlat[:, 1], lonlat[:, 0], central_lat, central_lon)
-    finite = np.isfinite(xy).all(axis=1)
-    keep = finite | np.concatenate([[False], finite[:-1]])
-    return xy[keep]
+    return collapse_breaks(_near_side(lonlat[:, 1], lonlat[:, 0], central_lat, central_lon))
 
 
 def _limb() -> np.ndarray:

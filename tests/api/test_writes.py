@@ -168,7 +168,7 @@ def test_edits_through_the_client(server, other_key, source):
     assert client.delete_ephemeris(source, "2021-12-04", "2021-12-05") == 1
     assert client.delete_data_products("https://example.org/edit-test/plot.png", source) == 1
     client.delete_data_source(DataSource.from_dict(changed.to_dict()))
-    assert [s for s in client.list_data_sources(program="edit-test")] == []
+    assert client.list_data_sources(program="edit-test") == []
 
 
 def test_the_local_client_has_the_same_edits(tmp_path):

@@ -12,6 +12,16 @@ from aurorax.viz import plot_availability
 
 from .conftest import check_exports
 
+# The columns of the availability page's statistics table, with data or without.
+STATISTICS_COLUMNS = [
+    "Data source",
+    "Program",
+    "Ephemeris records",
+    "Data products",
+    "First day",
+    "Last day",
+]
+
 
 @pytest.fixture
 def state(tiny_repository):
@@ -36,14 +46,7 @@ def test_statistics_and_program_filter(state):
     assert list(stats["First day"]) == [dt.date(2021, 12, 1)] * 2
     state.program = "swarm"
     assert list(state.statistics()["Data source"]) == ["Swarm A"]
-    assert list(stats.columns) == [
-        "Data source",
-        "Program",
-        "Ephemeris records",
-        "Data products",
-        "First day",
-        "Last day",
-    ]
+    assert list(stats.columns) == STATISTICS_COLUMNS
 
 
 def test_reversed_days_are_a_message(state):
@@ -92,12 +95,5 @@ def test_missing_repository_is_a_message_and_the_page_still_builds(tmp_path):
     assert page.state.status == f"Cannot read the repository {missing}: no repository at {missing}"
     empty = page.state.statistics()
     # The table keeps the columns it has with data (an empty table, not a missing one).
-    assert empty.empty and list(empty.columns) == [
-        "Data source",
-        "Program",
-        "Ephemeris records",
-        "Data products",
-        "First day",
-        "Last day",
-    ]
+    assert empty.empty and list(empty.columns) == STATISTICS_COLUMNS
     assert page.__panel__().get_root() is not None
