@@ -291,8 +291,33 @@ def ingest(archive, db, products_dir, scheduler, workers, progress) -> None:
     show_default=True,
     help="Most records in one API upload.",
 )
+@click.option(
+    "--api-search-workers",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Searches running at once (their own threads; reads never wait for them).",
+)
+@click.option(
+    "--api-search-queue",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Searches waiting for a search thread; more get HTTP 429 with Retry-After.",
+)
 @_fail_on_library_errors
-def serve(db, host, port, show, build_demo, read_only, api_max_body_mb, api_max_records) -> None:
+def serve(
+    db,
+    host,
+    port,
+    show,
+    build_demo,
+    read_only,
+    api_max_body_mb,
+    api_max_records,
+    api_search_workers,
+    api_search_queue,
+) -> None:
     """Start the web dashboard and the HTTP API (/api/v1) on the repository."""
     settings = _settings(db)
     if host is not None or port is not None:
@@ -319,7 +344,12 @@ def serve(db, host, port, show, build_demo, read_only, api_max_body_mb, api_max_
         ) from exc
     from aurorax.api import ApiConfig
 
-    limits = ApiConfig(max_body_bytes=int(api_max_body_mb * 2**20), max_records=api_max_records)
+    limits = ApiConfig(
+        max_body_bytes=int(api_max_body_mb * 2**20),
+        max_records=api_max_records,
+        search_workers=api_search_workers,
+        search_queue=api_search_queue,
+    )
     _serve(settings, show=show, read_only=read_only, api_config=limits)
 
 
@@ -347,12 +377,19 @@ def _key_store(db):
     multiple=True,
     help="Only this data source identifier (repeatable); default: every source of the owner.",
 )
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="An administrator's key: writes every data source and may change any source's owner.",
+)
 @_fail_on_library_errors
-def keys_create(db, owner, source_ids) -> None:
+def keys_create(db, owner, source_ids, admin) -> None:
     """Create a key; its secret is printed once (only a salted hash is stored)."""
     store = _key_store(db)
-    key, token = store.create(owner, source_ids)
+    key, token = store.create(owner, source_ids, admin=admin)
     scope = ", ".join(map(str, key.sources)) if key.sources else f"data sources owned by {owner}"
+    if key.admin:
+        scope = "every data source, admin"
     click.echo(f"key {key.key_id} for {key.owner} (writes: {scope})")
     click.echo(token)
 
@@ -367,7 +404,7 @@ def keys_list(db) -> None:
         click.echo("no API keys")
         return
     for key in found:
-        scope = ",".join(map(str, key.sources)) or "owned"
+        scope = "admin" if key.admin else (",".join(map(str, key.sources)) or "owned")
         state = f"revoked {key.revoked}" if key.revoked else "active"
         click.echo(f"{key.key_id}  {key.owner:<32} {scope:<12} created {key.created}  {state}")
 

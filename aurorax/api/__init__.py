@@ -10,6 +10,7 @@ from ._errors import APIError, AuthenticationError, PayloadTooLargeError, Permis
 from ._jobs import Payload, SearchRequest, SearchRequests
 from ._keys import ApiKey, KeyStore, keys_path
 from ._openapi import openapi_document
+from ._pool import BusyError, SearchPool
 from ._routes import ROUTES, api_patterns
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "AuthenticationError",
     "PermissionDeniedError",
     "PayloadTooLargeError",
+    "BusyError",
+    "SearchPool",
     "Payload",
     "SearchRequest",
     "SearchRequests",

@@ -1,8 +1,10 @@
 """What every API handler shares: the server's context, JSON bodies with a size limit, API
-keys, errors as AuroraX's ``{error_code, error_message}`` JSON, and work in the thread pool."""
+keys (checked before a write's body is read), errors as AuroraX's ``{error_code,
+error_message}`` JSON, and work in the thread pools (reads, writes and searches apart)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,9 @@ from aurorax.engine import (
 
 from ._errors import APIError, AuthenticationError, PayloadTooLargeError, PermissionDeniedError
 from ._jobs import SearchRequests
+from ._json import loads_request
 from ._keys import ApiKey, KeyStore
+from ._pool import BusyError, SearchPool
 
 __all__ = ["ApiConfig", "ApiContext", "ApiHandler", "API_KEY_HEADER"]
 
@@ -46,26 +50,43 @@ class ApiConfig:
         Most ephemeris or data product records in one upload (default 50,000); more get 413.
     max_stored_results
         Search requests (and their results) kept; the oldest finished ones are evicted.
+    max_stored_bytes
+        Bytes of JSON all stored search results may hold together (default 256 MiB); the
+        oldest finished ones are evicted, and one result larger than this fails.
     max_pending
         Queued plus running asynchronous searches allowed at once (more get HTTP 429).
     workers
-        Threads running searches and repository reads (the event loop never waits on DuckDB).
+        Threads answering reads (data sources, availability, results); never used by searches.
+    search_workers
+        Threads running searches, synchronous and asynchronous (default 2).
+    search_queue
+        Searches that may wait for a search thread (default 16); more get HTTP 429 with
+        ``Retry-After``.
+    max_filter_values
+        Values all metadata filter expressions of one query may list together (default
+        10,000); more are a 400.
+    max_search_records
+        Records one search may have to read, counted from the availability table for the data
+        sources and days it selects (default 50 million); more are a 400.
+    max_response_bytes
+        Largest search result sent in one response (default 32 MiB); a larger one is a 413
+        that asks for pages (``page``, ``page_size``).
     """
 
     max_body_bytes: int = 16 * 2**20
     max_records: int = 50_000
     max_stored_results: int = 128
+    max_stored_bytes: int = 256 * 2**20
     max_pending: int = 64
     workers: int = 4
+    search_workers: int = 2
+    search_queue: int = 16
+    max_filter_values: int = 10_000
+    max_search_records: int = 50_000_000
+    max_response_bytes: int = 32 * 2**20
 
     def __post_init__(self) -> None:
-        for name in (
-            "max_body_bytes",
-            "max_records",
-            "max_stored_results",
-            "max_pending",
-            "workers",
-        ):
+        for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -74,20 +95,29 @@ class ApiConfig:
 @dataclass
 class ApiContext:
     """The server's state shared by all handlers: the repository (shared with the dashboard
-    pages), the keys file, the limits, the thread pool and the search requests."""
+    pages), the keys file, the limits, the thread pools and the search requests."""
 
     repository: Repository
     keys: KeyStore
     config: ApiConfig = field(default_factory=ApiConfig)
     pool: ThreadPoolExecutor | None = None
     requests: SearchRequests | None = None
+    search_pool: SearchPool | None = None
+    write_pool: ThreadPoolExecutor | None = None
 
     def __post_init__(self) -> None:
+        c = self.config
         if self.pool is None:
-            self.pool = ThreadPoolExecutor(self.config.workers, thread_name_prefix="aurorax-api")
+            self.pool = ThreadPoolExecutor(c.workers, thread_name_prefix="aurorax-api")
+        if self.write_pool is None:
+            # Writes take turns on the repository's one write connection anyway; their own
+            # threads keep a long upload from holding a reader's.
+            self.write_pool = ThreadPoolExecutor(2, thread_name_prefix="aurorax-write")
+        if self.search_pool is None:
+            self.search_pool = SearchPool(c.search_workers, c.search_queue)
         if self.requests is None:
             self.requests = SearchRequests(
-                self.pool, self.config.max_stored_results, self.config.max_pending
+                self.search_pool, c.max_stored_results, c.max_pending, c.max_stored_bytes
             )
 
     @property
@@ -116,6 +146,10 @@ def _status_of(exc: BaseException) -> tuple[int, str, str]:
 class ApiHandler(tornado.web.RequestHandler):
     """Base class: JSON in, JSON out, AuroraX's errors."""
 
+    #: HTTP methods of this handler that write: their key is checked before the body is read,
+    #: and a request without a valid one has its body thrown away unparsed.
+    write_methods: frozenset[str] = frozenset()
+
     def initialize(self, context: ApiContext) -> None:
         self.context = context
 
@@ -124,6 +158,13 @@ class ApiHandler(tornado.web.RequestHandler):
         self._chunks: list[bytes] = []
         self._received = 0
         self._too_large = False
+        self._key: ApiKey | None = None
+        self._key_error: APIError | None = None
+        if self.request.method in self.write_methods:
+            try:
+                self._key = self._authenticate()
+            except APIError as exc:
+                self._key_error = exc
         limit = self.context.config.max_body_bytes
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -134,6 +175,8 @@ class ApiHandler(tornado.web.RequestHandler):
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
+        if self._key_error is not None:
+            return  # no key: the body is neither kept nor parsed
         if self._received > self.context.config.max_body_bytes:
             self._too_large = True
             self._chunks = []
@@ -151,13 +194,12 @@ class ApiHandler(tornado.web.RequestHandler):
         """The request body parsed as JSON (413 if over the limit, 400 if not JSON)."""
         if self._too_large:
             raise self._too_large_error()
+        if self._key_error is not None:
+            raise self._key_error
         raw = b"".join(self._chunks)
         if not raw.strip():
             raise ValidationError("request body: expected a JSON document, got an empty body")
-        try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            raise ValidationError(f"request body: not valid JSON ({exc})") from None
+        return loads_request(raw)
 
     def json_object(self) -> dict:
         body = self.json_body()
@@ -199,6 +241,13 @@ class ApiHandler(tornado.web.RequestHandler):
     # -- keys ---------------------------------------------------------------------------------
     def api_key(self) -> ApiKey:
         """The request's valid API key (401 without one; 403 on a read-only server)."""
+        if self._key_error is not None:
+            raise self._key_error
+        if self._key is None:
+            self._key = self._authenticate()
+        return self._key
+
+    def _authenticate(self) -> ApiKey:
         if not self.context.writable:
             raise PermissionDeniedError(
                 "this server serves the repository read-only; writes are not possible"
@@ -221,8 +270,16 @@ class ApiHandler(tornado.web.RequestHandler):
 
     # -- work off the event loop --------------------------------------------------------------
     async def run(self, func, *args):
-        """``func(*args)`` in the server's thread pool (DuckDB and numpy never block the loop)."""
+        """``func(*args)`` in the readers' thread pool (DuckDB never blocks the event loop)."""
         return await IOLoop.current().run_in_executor(self.context.pool, func, *args)
+
+    async def run_write(self, func, *args):
+        """``func(*args)`` in the writers' thread pool."""
+        return await IOLoop.current().run_in_executor(self.context.write_pool, func, *args)
+
+    async def run_search(self, func, *args):
+        """``func(*args)`` in the searches' bounded pool (429 with ``Retry-After`` when full)."""
+        return await asyncio.wrap_future(self.context.search_pool.submit(func, *args))
 
     # -- responses ----------------------------------------------------------------------------
     def send_json(self, value, status: int = 200) -> None:
@@ -237,6 +294,8 @@ class ApiHandler(tornado.web.RequestHandler):
         )
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
+        if isinstance(exc, BusyError):
+            self.set_header("Retry-After", str(exc.retry_after_s))
         self.finish(json.dumps({"error_code": code, "error_message": message}))
 
     def log_exception(self, typ, value, tb) -> None:

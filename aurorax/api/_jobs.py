@@ -9,18 +9,20 @@ make a bounded number of stored results an unbounded amount of memory.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from aurorax.engine import AuroraXError, NotFoundError, ValidationError
 
 from ._errors import APIError
+from ._pool import BusyError, SearchPool
 
 __all__ = ["SearchRequest", "SearchRequests", "Payload"]
 
@@ -31,15 +33,47 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _encode(value) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
 @dataclass
 class Payload:
-    """A finished search's result: ``records`` (AuroraX's shape) and, for conjunctions,
-    ``rows`` (the library's table as JSON rows), with the JSON size in bytes."""
+    """A finished search's result, kept as compact JSON text per record (what a response
+    sends, and a bounded, measurable amount of memory: a list of dicts costs several times its
+    JSON): ``records`` in AuroraX's shape and, for conjunctions, ``rows`` (the library's table).
 
-    records: list
-    rows: list | None = None
-    file_size: int = 0
+    Build it with :meth:`of` from JSON-ready values.
+    """
+
+    records: list[str]
+    rows: list[str] | None = None
     notes: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records, rows=None, notes=()) -> Payload:
+        """The payload of JSON-ready ``records`` (and ``rows``)."""
+        encoded_rows = None if rows is None else [_encode(r) for r in rows]
+        return cls([_encode(r) for r in records], encoded_rows, list(notes))
+
+    @property
+    def file_size(self) -> int:
+        """Bytes of the records as one JSON list (AuroraX's ``file_size``)."""
+        return _list_bytes(self.records)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held: the records' and the rows' JSON."""
+        return _list_bytes(self.records) + (0 if self.rows is None else _list_bytes(self.rows))
+
+    def decoded(self, fmt: str = "aurorax") -> list:
+        """The records (or ``"rows"``) as Python values."""
+        items = self.records if fmt == "aurorax" else self.rows
+        return [json.loads(item) for item in items or ()]
+
+
+def _list_bytes(items: list[str]) -> int:
+    return sum(map(len, items)) + max(len(items) - 1, 0) + 2
 
 
 @dataclass
@@ -96,23 +130,38 @@ class SearchRequests:
 
     Parameters
     ----------
-    executor
-        Where searches run (the server's thread pool).
+    pool
+        Where searches run (the searches' own bounded pool; full = HTTP 429).
     max_stored
         Requests kept; beyond it the oldest finished ones are forgotten (their ids then 404).
     max_pending
-        Queued or running requests allowed at once; more are refused (HTTP 429).
+        Queued or running asynchronous requests allowed at once; more are refused (HTTP 429).
+    max_stored_bytes
+        Bytes of JSON the stored results may hold together; beyond it the oldest finished
+        results are forgotten. A single result larger than this fails with a message saying so.
     """
 
-    def __init__(self, executor: Executor, max_stored: int = 128, max_pending: int = 64) -> None:
-        self._executor = executor
+    def __init__(
+        self,
+        pool: SearchPool,
+        max_stored: int = 128,
+        max_pending: int = 64,
+        max_stored_bytes: int = 256 * 2**20,
+    ) -> None:
+        self._pool = pool
         self._max_stored = max_stored
         self._max_pending = max_pending
+        self._max_bytes = max_stored_bytes
         self._lock = threading.Lock()
         self._requests: OrderedDict[str, SearchRequest] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._requests)
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes of JSON held by the stored results."""
+        return sum(r.payload.nbytes for r in self._requests.values() if r.payload is not None)
 
     def submit(
         self, request_type: str, query: dict, run: Callable[[], tuple[Payload, str]]
@@ -122,24 +171,29 @@ class SearchRequests:
         with self._lock:
             pending = sum(not r.finished for r in self._requests.values())
             if pending >= self._max_pending:
-                raise APIError(
+                raise BusyError(
                     f"{pending} searches are queued or running (at most {self._max_pending}); "
                     "try again when one has finished",
-                    status=429,
-                    error_code="ToManyRequests",
+                    self._pool.retry_after_s(),
                 )
             request.log("info", f"{request_type} search queued")
+            # The pool refuses (429) before the request is registered: nothing to clean up.
+            request.future = self._pool.submit(self._run, request, run)
             self._requests[request.request_id] = request
             self._evict()
-            request.future = self._executor.submit(self._run, request, run)
         return request
 
     def _evict(self) -> None:
+        finished = [rid for rid, r in self._requests.items() if r.finished]
         excess = len(self._requests) - self._max_stored
-        if excess <= 0:
-            return  # (a negative slice bound below would evict from the other end)
-        for request_id in [rid for rid, r in self._requests.items() if r.finished][:excess]:
+        for request_id in finished[: max(excess, 0)]:
             del self._requests[request_id]
+        held = self.stored_bytes
+        for request_id in finished[max(excess, 0) :]:
+            if held <= self._max_bytes:
+                break
+            request = self._requests.pop(request_id)
+            held -= request.payload.nbytes if request.payload is not None else 0
 
     def _run(self, request: SearchRequest, run) -> None:
         with self._lock:
@@ -157,6 +211,13 @@ class SearchRequests:
             payload, summary, failure = None, None, f"search failed: {type(exc).__name__}: {exc}"
         else:
             failure = None
+            if payload.nbytes > self._max_bytes:
+                failure = (
+                    f"search failed: its result is {payload.nbytes} bytes of JSON, more than "
+                    f"the {self._max_bytes} bytes the server keeps for results; narrow the "
+                    "search (a shorter time range, fewer data sources)"
+                )
+                payload = None
         duration = (time.perf_counter() - started) * 1000.0
         with self._lock:
             request.duration_ms = round(duration, 3)

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     salt TEXT NOT NULL,
     digest TEXT NOT NULL,
     created TEXT NOT NULL,
-    revoked TEXT
+    revoked TEXT,
+    admin INTEGER NOT NULL DEFAULT 0
 )
 """
 
@@ -64,6 +65,8 @@ class ApiKey:
         the key's owner.
     created, revoked : str
         UTC ISO 8601 times (``revoked`` is None for an active key).
+    admin : bool
+        An administrator's key: writes every data source and may give any source to any owner.
     """
 
     key_id: str
@@ -71,12 +74,23 @@ class ApiKey:
     sources: tuple[int, ...] = ()
     created: str = ""
     revoked: str | None = None
+    admin: bool = False
 
     def may_write(self, source: DataSource) -> bool:
         """Whether this key may upload records of ``source``."""
+        if self.admin:
+            return True
         if self.sources:
             return source.identifier in self.sources
         return source.owner.strip().lower() == self.owner.lower()
+
+    def may_change_owner(self, source: DataSource) -> bool:
+        """Whether this key may give ``source`` to another owner: an admin key, or the current
+        owner's own key without a ``--source`` scope (a scoped key may write a source's
+        records, never take or give the source away)."""
+        if self.admin:
+            return True
+        return not self.sources and source.owner.strip().lower() == self.owner.lower()
 
 
 def _digest(salt: str, secret: str) -> str:
@@ -100,10 +114,17 @@ class KeyStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=10)
         con.execute(_DDL)
+        columns = {row[1] for row in con.execute("PRAGMA table_info(api_keys)")}
+        if "admin" not in columns:  # a keys file from before admin keys existed
+            con.execute("ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
+            con.commit()
         return con
 
-    def create(self, owner: str, sources: Iterable[int] = ()) -> tuple[ApiKey, str]:
-        """Create a key for ``owner`` (an e-mail), optionally limited to ``sources``.
+    def create(
+        self, owner: str, sources: Iterable[int] = (), admin: bool = False
+    ) -> tuple[ApiKey, str]:
+        """Create a key for ``owner`` (an e-mail), optionally limited to ``sources``; with
+        ``admin``, a key that may write every source and change any source's owner.
 
         Returns
         -------
@@ -119,15 +140,17 @@ class KeyStore:
             if isinstance(s, bool) or not str(s).strip().lstrip("-").isdigit():
                 raise ValidationError(f"sources: {s!r} is not a data source identifier")
             ids.append(int(s))
+        if admin and ids:
+            raise ValidationError("sources: an admin key writes every data source; give no sources")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_hex(16)
         created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        key = ApiKey(key_id, owner, tuple(sorted(set(ids))), created)
+        key = ApiKey(key_id, owner, tuple(sorted(set(ids))), created, admin=bool(admin))
         with closing(self._connect()) as con, con:
             con.execute(
-                "INSERT INTO api_keys (key_id, owner, sources, salt, digest, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_keys (key_id, owner, sources, salt, digest, created, admin) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     key_id,
                     owner,
@@ -135,6 +158,7 @@ class KeyStore:
                     salt,
                     _digest(salt, secret),
                     created,
+                    int(bool(admin)),
                 ],
             )
         return key, f"{_PREFIX}_{key_id}_{secret}"
@@ -144,7 +168,7 @@ class KeyStore:
             return []
         with closing(self._connect()) as con:
             return con.execute(
-                "SELECT key_id, owner, sources, created, revoked, salt, digest FROM api_keys "
+                "SELECT key_id, owner, sources, created, revoked, salt, digest, admin FROM api_keys "
                 f"{where} ORDER BY rowid",
                 list(params),
             ).fetchall()
@@ -152,7 +176,7 @@ class KeyStore:
     @staticmethod
     def _key(row: tuple) -> ApiKey:
         key_id, owner, sources, created, revoked = row[:5]
-        return ApiKey(key_id, owner, tuple(json.loads(sources)), created, revoked)
+        return ApiKey(key_id, owner, tuple(json.loads(sources)), created, revoked, bool(row[7]))
 
     def list(self) -> list[ApiKey]:
         """Every key, active and revoked, oldest first."""

@@ -4,6 +4,7 @@ results, the availability views and the query description."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from aurorax.engine import (
     EphemerisQuery,
     ValidationError,
     availability_summary,
+    records_to_read,
     search_conjunctions,
     search_data_products,
     search_ephemeris,
@@ -23,10 +25,10 @@ from ._base import ApiHandler
 from ._convert import (
     availability_json,
     data_product_records,
-    dumps,
     ephemeris_records,
     source_json,
 )
+from ._errors import PayloadTooLargeError
 from ._jobs import Payload, page_of
 from ._sources import match_sources
 
@@ -45,24 +47,21 @@ __all__ = [
 def _conjunctions(repo, query, formats=("aurorax", "rows")) -> tuple[Payload, str]:
     """Search and keep the result in the formats asked for (a synchronous search needs one;
     an asynchronous one keeps both, since its reader chooses later)."""
-    import json
-
     result = search_conjunctions(repo, query)
     records = result.to_aurorax_json()["result"] if "aurorax" in formats else []
     rows = json.loads(result.to_json()) if "rows" in formats else None
-    size = len(dumps(records)) if "aurorax" in formats else len(dumps(rows))
-    payload = Payload(records, rows, size, list(result.notes))
+    payload = Payload.of(records, rows, result.notes)
     return payload, f"found {len(result)} conjunction(s)"
 
 
 def _ephemeris(repo, query, formats=("aurorax",)) -> tuple[Payload, str]:
     records = ephemeris_records(search_ephemeris(repo, query), repo.list_data_sources())
-    return Payload(records, None, len(dumps(records))), f"found {len(records)} ephemeris record(s)"
+    return Payload.of(records), f"found {len(records)} ephemeris record(s)"
 
 
 def _data_products(repo, query, formats=("aurorax",)) -> tuple[Payload, str]:
     records = data_product_records(search_data_products(repo, query), repo.list_data_sources())
-    return Payload(records, None, len(dumps(records))), f"found {len(records)} data product(s)"
+    return Payload.of(records), f"found {len(records)} data product(s)"
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,9 @@ class _SearchBase(ApiHandler):
             raise ValidationError(f"format: {fmt!r} is not allowed; allowed: {', '.join(allowed)}")
         return fmt
 
-    def data_response(self, payload: Payload) -> dict:
+    def data_response(self, payload: Payload) -> str:
+        """The JSON text of ``{"result": [...], <pagination>, "notes"}`` for the request's
+        format and page; 413 if it would be larger than the server sends in one answer."""
         fmt = self.result_format()
         items = payload.records if fmt == "aurorax" else payload.rows
         page = self.int_argument("page")
@@ -124,15 +125,70 @@ class _SearchBase(ApiHandler):
         if page_size is not None and page_size > 100_000:
             raise ValidationError(f"page_size: at most 100000, got {page_size}")
         chosen, info = page_of(items, page, page_size)
-        return {"result": chosen, **info, "notes": payload.notes}
+        size = sum(map(len, chosen)) + len(chosen)
+        limit = self.context.config.max_response_bytes
+        if size > limit:
+            raise PayloadTooLargeError(
+                f"the result is {size} bytes of JSON ({len(chosen)} records), more than the "
+                f"{limit} bytes ({limit / 2**20:g} MiB) the server sends in one answer; ask "
+                "for it in pages (page=1&page_size=...) or narrow the search"
+            )
+        tail = json.dumps({**info, "notes": payload.notes}, separators=(",", ":"))
+        return '{"result":[' + ",".join(chosen) + "]," + tail[1:]
+
+    def send_data(self, payload: Payload) -> None:
+        text = self.data_response(payload)
+        self.set_header("Content-Type", "application/json")
+        self.finish(text)
+
+    async def checked_query(self):
+        """The request's query, refused (400) before it takes a search thread if it lists too
+        many filter values or would read too many records."""
+        body = self.json_object()
+        config = self.context.config
+        values = filter_value_count(body)
+        if values > config.max_filter_values:
+            raise ValidationError(
+                f"metadata filters: {values} values in all; a search may list at most "
+                f"{config.max_filter_values} (split it into several searches)"
+            )
+        query = parse_query(self.search, body)
+        records = await self.run(records_to_read, self.context.repository, query)
+        if records > config.max_search_records:
+            raise ValidationError(
+                f"start, end: the search would read {records} records of the data sources it "
+                f"selects; the server reads at most {config.max_search_records} per search "
+                "(a shorter time range or fewer data sources)"
+            )
+        return query
+
+
+def filter_value_count(body) -> int:
+    """Values listed by every metadata filter expression of a JSON query body (any
+    ``*_metadata_filters`` object, in any block)."""
+    total = 0
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key.endswith("metadata_filters") and isinstance(value, dict):
+                    expressions = value.get("expressions")
+                    for expression in expressions if isinstance(expressions, list) else ():
+                        listed = expression.get("values") if isinstance(expression, dict) else None
+                        total += len(listed) if isinstance(listed, list) else 0
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
 
 
 class SearchHandler(_SearchBase):
     """``POST /{search}/search``: 202 with ``Location: .../requests/{request_id}``."""
 
     async def post(self) -> None:
-        body = self.json_object()
-        query = parse_query(self.search, body)
+        query = await self.checked_query()
         repo = self.context.repository
         request = self.context.requests.submit(
             self.search.request_type, query.to_json(), lambda: self.search.run(repo, query)
@@ -146,11 +202,12 @@ class SyncSearchHandler(_SearchBase):
     """``POST /{search}/search_synchronous``: the result in the response (paginated on request)."""
 
     async def post(self) -> None:
-        body = self.json_object()
-        query = parse_query(self.search, body)
+        query = await self.checked_query()
         fmt = self.result_format()
-        payload, _ = await self.run(self.search.run, self.context.repository, query, (fmt,))
-        self.send_json(self.data_response(payload))
+        self.int_argument("page")  # a bad page is a 400 before the search, not after it
+        self.int_argument("page_size")
+        payload, _ = await self.run_search(self.search.run, self.context.repository, query, (fmt,))
+        self.send_data(payload)
 
 
 class RequestHandler(_SearchBase):
@@ -171,7 +228,7 @@ class RequestDataHandler(_SearchBase):
 
     async def get(self, request_id: str) -> None:
         payload = self.context.requests.payload(request_id)
-        self.send_json(self.data_response(payload))
+        self.send_data(payload)
 
 
 class AvailabilityHandler(ApiHandler):

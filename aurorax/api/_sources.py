@@ -92,6 +92,8 @@ class _SourceFormat(ApiHandler):
 class DataSourcesHandler(_SourceFormat):
     """``GET /data_sources`` (anonymous list with filters) and ``POST /data_sources`` (key)."""
 
+    write_methods = frozenset({"POST"})
+
     async def get(self) -> None:
         fmt = self.record_format()
         include_stats = self.bool_argument("include_stats")
@@ -114,22 +116,36 @@ class DataSourcesHandler(_SourceFormat):
         self.send_json(await self.run(work))
 
     async def post(self) -> None:
-        body = self.json_object()
         key = self.api_key()
+        body = self.json_object()
         body.setdefault("owner", key.owner)
-        _check_owner(key, body["owner"])
+        if not key.admin:
+            _check_owner(key, body["owner"])
         source = DataSource.from_dict(body)
-        stored = await self.run(self.context.repository.add_data_source, source)
+        stored = await self.run_write(self.context.repository.add_data_source, source)
         self.set_header("Location", f"{self.request.path.rstrip('/')}/{stored.identifier}")
         self.send_json(stored.to_dict(), status=201)
 
 
 def _check_owner(key, owner) -> None:
-    # A key gives its data sources to nobody else: the owner it writes is its own.
+    # A new source belongs to the key's owner (an admin key may name anyone).
     if not isinstance(owner, str) or owner.strip().lower() != key.owner.lower():
         raise PermissionDeniedError(
             f"the API key of {key.owner} may only write data sources owned by {key.owner}, "
             f"not by {owner!r}"
+        )
+
+
+def _check_owner_change(key, source: DataSource, owner) -> None:
+    """A change of ``source``'s owner needs its current owner's unscoped key or an admin key."""
+    if isinstance(owner, str) and owner.strip().lower() == source.owner.strip().lower():
+        return
+    if not key.may_change_owner(source):
+        scope = f"limited to data sources {list(key.sources)}" if key.sources else "of"
+        raise PermissionDeniedError(
+            f"owner: data source {source.identifier} ({source.display_name}) belongs to "
+            f"{source.owner}; only that owner's key without a --source scope, or an admin "
+            f"key, may give it to {owner!r} (this key is {scope} {key.owner})"
         )
 
 
@@ -155,21 +171,21 @@ class DataSourceHandler(_SourceFormat):
         await self._update(identifier, replace=False)
 
     async def _update(self, identifier: str, replace: bool) -> None:
-        body = self.json_object()
         key = self.api_key()
+        body = self.json_object()
         ident = self.identifier(identifier)
-        if replace:
-            body.setdefault("owner", key.owner)
-        if "owner" in body:
-            _check_owner(key, body["owner"])
         repo = self.context.repository
 
         def work():
             source = repo.get_data_source(ident)
             self.check_may_write(key, source)
-            return repo.update_data_source(source, body, replace=replace)
+            # A PUT without an owner keeps the source's; any other owner needs the right key.
+            changes = {"owner": source.owner} | body if replace else body
+            if "owner" in changes:
+                _check_owner_change(key, source, changes["owner"])
+            return repo.update_data_source(source, changes, replace=replace)
 
-        self.send_json((await self.run(work)).to_dict())
+        self.send_json((await self.run_write(work)).to_dict())
 
     async def delete(self, identifier: str) -> None:
         key = self.api_key()
@@ -181,7 +197,7 @@ class DataSourceHandler(_SourceFormat):
             self.check_may_write(key, source)
             repo.delete_data_source(source)
 
-        await self.run(work)
+        await self.run_write(work)
         self.set_status(204)
         self.finish()
 
@@ -228,6 +244,7 @@ def _allowed(body: dict, fields: tuple[str, ...]) -> None:
 
 class _Upload(ApiHandler):
     kind = ""
+    write_methods = frozenset({"POST", "DELETE"})
 
     def to_frame(self, records, sources):
         raise NotImplementedError
@@ -236,8 +253,8 @@ class _Upload(ApiHandler):
         raise NotImplementedError
 
     async def post(self, identifier: str) -> None:
-        records = self.json_body()
         key = self.api_key()
+        records = self.json_body()
         ident = self.identifier(identifier)
         if not isinstance(records, list):
             raise ValidationError(
@@ -272,15 +289,15 @@ class _Upload(ApiHandler):
                 )
             return self.ingest(frame)
 
-        stored = await self.run(work)
+        stored = await self.run_write(work)
         self.send_json({"data_source": ident, "result_count": stored})
 
     def delete_records(self, source, body: dict) -> int:
         raise NotImplementedError
 
     async def delete(self, identifier: str) -> None:
-        body = self.json_object()
         key = self.api_key()
+        body = self.json_object()
         ident = self.identifier(identifier)
         repo = self.context.repository
 
@@ -297,7 +314,7 @@ class _Upload(ApiHandler):
                     )
             return self.delete_records(source, body)
 
-        deleted = await self.run(work)
+        deleted = await self.run_write(work)
         self.send_json({"data_source": ident, "result_count": deleted})
 
 

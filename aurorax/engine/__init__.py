@@ -63,6 +63,7 @@ from ._filters import (  # noqa: E402
     compile_metadata_filter,
 )
 from ._search import search_conjunctions  # noqa: E402
+from ._search_cost import records_to_read  # noqa: E402
 from ._search_load import compile_ephemeris_sql  # noqa: E402
 from ._search_query import (  # noqa: E402
     CONJUNCTION_TYPES,
@@ -102,6 +103,7 @@ __all__ += [
     "ConjunctionQuery",
     "ConjunctionResult",
     "search_conjunctions",
+    "records_to_read",
     "field_of_view_radius_km",
     "EphemerisQuery",
     "DataProductQuery",

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ._errors import NotFoundError, ValidationError
+from ._errors import ConflictError, NotFoundError, ValidationError
 from ._records import DataSource
 from ._schema import EPHEMERIS_LOCATION_COLUMNS
 from ._validate import PreparedBatch
@@ -374,9 +374,29 @@ def write_ephemeris(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> Non
 def write_data_products(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> None:
     """Replace-or-insert a validated data-product batch (``url`` is the key) and refresh the
     availability of every (data_source, day) it touched, including the days a replaced URL
-    used to count on. A product counts on the UTC day of its ``start``."""
+    used to count on. A product counts on the UTC day of its ``start``.
+
+    A URL is replaced only by a record of the data source that holds it: a URL stored under
+    another source raises :class:`ConflictError` (URLs are unique across the repository, and
+    an upload must never take another source's product over).
+    """
     con.register(_BATCH, batch.table)
     try:
+        taken = con.execute(
+            f"""
+            SELECT b.url, b.data_source, p.data_source, s.display_name
+            FROM {_BATCH} AS b
+            JOIN data_products AS p ON p.url = b.url AND p.data_source <> b.data_source
+            JOIN data_sources AS s ON s.identifier = p.data_source
+            ORDER BY b.url LIMIT 1
+            """
+        ).fetchall()  # (fetchone would leave the result open, and the connection busy)
+        if taken:
+            url, wanted, holder, name = taken[0]
+            raise ConflictError(
+                f"data product url {url!r} belongs to another data source ({holder}, {name}), "
+                f"not to data source {wanted}; nothing of this batch was stored"
+            )
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _aurorax_touched AS

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._validate import check_time_range
 
 __all__ = ["to_utc_timestamp", "as_strings", "check_keys"]
 
@@ -27,7 +28,7 @@ def to_utc_timestamp(value: Any, where: str) -> pd.Timestamp:
         if ts is not None and ts is not pd.NaT:
             if ts.tzinfo is not None:
                 ts = ts.tz_convert("UTC").tz_localize(None)
-            return ts.as_unit("ns")
+            return check_time_range(ts, where).as_unit("ns")
     raise ValidationError(
         f"{where}: {value!r} is not a time; give an ISO 8601 string such as "
         "'2008-01-01T00:00:00' or a datetime (naive = UTC)"

@@ -89,6 +89,24 @@ def _fail(kind: str, mask: np.ndarray, problem: str, values=None, error=Validati
     raise error(message)
 
 
+#: Times the repository takes: ``EARLIEST <= t < LATEST`` (UTC). Wide enough for any satellite
+#: or imager record, narrow enough for nanosecond timestamps (pandas: 1677 to 2262).
+EARLIEST = pd.Timestamp("1900-01-01")
+LATEST = pd.Timestamp("2200-01-01")
+TIME_RANGE_TEXT = "1900-01-01T00:00:00 to 2200-01-01T00:00:00 UTC"
+
+
+def check_time_range(stamp: pd.Timestamp, name: str) -> pd.Timestamp:
+    """``stamp`` (naive UTC) if it lies in ``[EARLIEST, LATEST)``; else a ValidationError
+    naming ``name`` and the range."""
+    if not EARLIEST <= stamp < LATEST:
+        raise ValidationError(
+            f"{name}: {stamp.isoformat()} is outside the times the repository takes "
+            f"({TIME_RANGE_TEXT})"
+        )
+    return stamp
+
+
 def to_utc_naive(value, name: str = "time") -> pd.Timestamp:
     """One time as a naive-UTC :class:`pandas.Timestamp` (naive input is taken as UTC).
 
@@ -105,7 +123,7 @@ def to_utc_naive(value, name: str = "time") -> pd.Timestamp:
         raise ValidationError(f"{name} must be a UTC time, got {value!r}")
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp
+    return check_time_range(stamp, name)
 
 
 def _time_column(kind: str, frame: pd.DataFrame, column: str) -> pd.Series:
@@ -121,6 +139,8 @@ def _time_column(kind: str, frame: pd.DataFrame, column: str) -> pd.Series:
         _fail(kind, unparsed, f"field '{column}' must be a UTC time", raw)
         times = times.dt.tz_localize(None)
     _fail(kind, times.isna().to_numpy(), f"field '{column}' is missing")
+    outside = ((times < EARLIEST) | (times >= LATEST)).to_numpy()
+    _fail(kind, outside, f"field '{column}' must be within {TIME_RANGE_TEXT}", times)
     return times
 
 
