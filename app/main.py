@@ -7,6 +7,7 @@ import os
 
 import holoviews as hv
 import panel as pn
+import tornado.web
 
 from app.pages import analysis, availability, conjunctions, explorer, keogramist, overview
 from app.pages._warmup import warm_up
@@ -14,7 +15,7 @@ from aurorax.api import ApiConfig, ApiContext, KeyStore, api_patterns, keys_path
 from aurorax.config import Settings
 from aurorax.engine import open_shared
 
-__all__ = ["PAGES", "page_factories", "serve"]
+__all__ = ["PAGES", "ProductFileHandler", "page_factories", "serve"]
 
 # URL slug, title, page factory (db_path -> Viewer). The order is the navigation order.
 PAGES = (
@@ -53,6 +54,22 @@ def _templated(slug: str, title: str, page_factory, settings: Settings):
 def page_factories(settings: Settings) -> dict:
     """URL path -> factory building that page for one session."""
     return {slug: _templated(slug, title, factory, settings) for slug, title, factory in PAGES}
+
+
+class ProductFileHandler(tornado.web.StaticFileHandler):
+    """``/products/<rest>``: the files of the products folder and nothing else.
+
+    Tornado's own check compares paths without resolving links, so a symbolic link inside the
+    folder would serve whatever it points at; here the resolved file must lie in the resolved
+    folder (traversal with ``..``, encoded or not, is refused the same way).
+    """
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        real_root = os.path.realpath(root)
+        real_path = os.path.realpath(absolute_path)
+        if os.path.commonpath([real_root, real_path]) != real_root:
+            raise tornado.web.HTTPError(403, "%s is not in the products folder", self.path_args)
+        return super().validate_absolute_path(real_root, real_path)
 
 
 def _api_context(settings: Settings, read_only: bool, api_config) -> ApiContext:
@@ -104,10 +121,12 @@ def serve(
         port=settings.port,
         show=show,
         title="aurorax",
-        # The keogram PNGs and movies behind the pages' /products/... links (Tornado's static
-        # handler refuses paths that leave the folder).
-        static_dirs={"products": str(settings.products_dir)},
         websocket_origin=[f"{settings.host}:{settings.port}", f"localhost:{settings.port}"],
-        extra_patterns=[*api_patterns(context), *kwargs.pop("extra_patterns", [])],
+        extra_patterns=[
+            *api_patterns(context),
+            # The keogram PNGs and movies behind the pages' /products/... links.
+            (r"/products/(.*)", ProductFileHandler, {"path": str(settings.products_dir)}),
+            *kwargs.pop("extra_patterns", []),
+        ],
         **kwargs,
     )
