@@ -46,6 +46,9 @@ class ApiConfig:
     ----------
     max_body_bytes
         Largest request body accepted, bytes (default 16 MiB); larger ones get HTTP 413.
+    max_search_body_bytes
+        Largest body of a search (default 1 MiB: 10,000 filter values fit many times over);
+        larger ones get 413 before a byte of them is parsed.
     max_records
         Most ephemeris or data product records in one upload (default 50,000); more get 413.
     max_stored_results
@@ -74,6 +77,7 @@ class ApiConfig:
     """
 
     max_body_bytes: int = 16 * 2**20
+    max_search_body_bytes: int = 2**20
     max_records: int = 50_000
     max_stored_results: int = 128
     max_stored_bytes: int = 256 * 2**20
@@ -165,7 +169,7 @@ class ApiHandler(tornado.web.RequestHandler):
                 self._key = self._authenticate()
             except APIError as exc:
                 self._key_error = exc
-        limit = self.context.config.max_body_bytes
+        limit = self.body_limit()
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             self._too_large = True
@@ -177,14 +181,18 @@ class ApiHandler(tornado.web.RequestHandler):
         self._received += len(chunk)
         if self._key_error is not None:
             return  # no key: the body is neither kept nor parsed
-        if self._received > self.context.config.max_body_bytes:
+        if self._received > self.body_limit():
             self._too_large = True
             self._chunks = []
         elif not self._too_large:
             self._chunks.append(chunk)
 
+    def body_limit(self) -> int:
+        """Largest body this request may have, bytes."""
+        return self.context.config.max_body_bytes
+
     def _too_large_error(self) -> PayloadTooLargeError:
-        limit = self.context.config.max_body_bytes
+        limit = self.body_limit()
         return PayloadTooLargeError(
             f"request body is larger than the server's limit of {limit} bytes "
             f"({limit / 2**20:g} MiB)"

@@ -102,6 +102,11 @@ class _SearchBase(ApiHandler):
         super().initialize(context)
         self.search = search
 
+    def body_limit(self) -> int:
+        # Parsing JSON holds the interpreter: a few MiB of search body per request, from many
+        # clients, would keep every other request waiting. No valid search needs more.
+        return self.context.config.max_search_body_bytes
+
     def request_url(self, request_id: str) -> str:
         return (
             f"{self.request.protocol}://{self.request.host}/api/v1/{self.search.segment}"
@@ -265,6 +270,9 @@ class AvailabilityHandler(ApiHandler):
 
 class DescribeConjunctionHandler(ApiHandler):
     """``POST /utils/describe/query/conjunction``: the query in plain text."""
+
+    def body_limit(self) -> int:
+        return self.context.config.max_search_body_bytes
 
     async def post(self) -> None:
         query = parse_query(SEARCHES["conjunctions"], self.json_object())

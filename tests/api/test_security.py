@@ -251,3 +251,16 @@ def test_a_search_listing_too_many_filter_values_is_refused(api):
         )
     # Under the limit the same search runs.
     assert api("POST", "/ephemeris/search_synchronous", json=_ephemeris_search(["x"] * 10)).ok
+
+
+def test_a_search_body_over_a_mib_is_refused_unparsed(api):
+    # 8 x 30,000 values is about 3 MiB: refused by size before the server parses it.
+    body = _ephemeris_search([f"state-{i}" for i in range(30_000)])
+    expressions = body["data_sources"]["ephemeris_metadata_filters"]["expressions"]
+    expressions.extend(dict(expressions[0]) for _ in range(7))
+    for path in ("/ephemeris/search", "/conjunctions/search_synchronous"):
+        status, code, message = _error(api("POST", path, json=body))
+        assert (status, code) == (413, "PayloadTooLarge")
+        assert message == (
+            "request body is larger than the server's limit of 1048576 bytes (1 MiB)"
+        )
