@@ -253,8 +253,12 @@ def _convert(value: Any, data_type: str, where: str) -> Any:
             if isinstance(value, float):
                 if not value.is_integer():
                     raise TypeError
-                return int(value)
-            return int(str(value).strip())
+                value = int(value)
+            else:
+                value = int(str(value).strip())
+            if not -(2**63) <= value < 2**63:  # DuckDB's BIGINT
+                raise TypeError
+            return value
         if data_type == "double":
             if isinstance(value, bool):
                 raise TypeError
@@ -262,9 +266,14 @@ def _convert(value: Any, data_type: str, where: str) -> Any:
             if out != out:  # NaN never compares equal to anything; reject rather than match nothing
                 raise TypeError
             return out
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
-    raise ValidationError(f"{where}: {value!r} is not a valid {data_type}")
+    shown = (
+        repr(value)
+        if len(repr(value)) <= 40
+        else f"{repr(value)[:20]}... ({len(repr(value))} characters)"
+    )
+    raise ValidationError(f"{where}: {shown} is not a valid {data_type}")
 
 
 def compile_metadata_filter(

@@ -47,6 +47,18 @@ def _to_frame(kind: str, records, sources: dict[int, DataSource]) -> pd.DataFram
     return data_product_records_to_frame(records, sources)
 
 
+def _prepared(kind: str, prepare, records, sources: dict[int, DataSource]):
+    """``prepare(frame, sources)`` of the records; an integer no float or BIGINT holds is a
+    ValidationError (pandas raises a bare OverflowError deep in its conversions)."""
+    try:
+        return prepare(_to_frame(kind, records, sources), sources)
+    except OverflowError as exc:
+        raise ValidationError(
+            f"{kind} records: a number is out of range ({exc}); integers must lie in "
+            "[-2**63, 2**63) and other numbers be finite"
+        ) from None
+
+
 def _utc(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
@@ -195,7 +207,7 @@ class Repository(DataSources):
             If the write fails; the transaction is rolled back so nothing changes.
         """
         sources = self._sources()
-        batch = prepare_ephemeris(_to_frame("ephemeris", records, sources), sources)
+        batch = _prepared("ephemeris", prepare_ephemeris, records, sources)
         if batch.num_rows:
             self._transaction("ephemeris ingest", lambda con: write_ephemeris(con, batch))
         return batch.num_rows
@@ -208,7 +220,7 @@ class Repository(DataSources):
         :meth:`ingest_ephemeris`.
         """
         sources = self._sources()
-        batch = prepare_data_products(_to_frame("data product", records, sources), sources)
+        batch = _prepared("data product", prepare_data_products, records, sources)
         if batch.num_rows:
             self._transaction("data product ingest", lambda con: write_data_products(con, batch))
         return batch.num_rows

@@ -291,7 +291,10 @@ def _distance_value(value: Any, where: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValidationError(f"{where}: must be a number of km or null, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value) or value < 0:
         raise ValidationError(f"{where}: must be a finite number of km >= 0, got {value}")
     return value
