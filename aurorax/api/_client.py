@@ -209,6 +209,9 @@ class HttpClient:
     upload_chunk
         Records per upload request. Each request is stored whole or not at all; a batch larger
         than one chunk is several transactions (the error names how many were stored).
+    busy_retries
+        How often a search the server refuses as busy (HTTP 429) is sent again, each time
+        after the ``Retry-After`` it names (at most 60 s); 0 raises the 429 at once.
     """
 
     def __init__(
@@ -219,6 +222,7 @@ class HttpClient:
         poll_interval_s: float = 0.2,
         page_size: int = 10_000,
         upload_chunk: int = 10_000,
+        busy_retries: int = 5,
     ) -> None:
         import requests
 
@@ -228,6 +232,7 @@ class HttpClient:
         self.poll_interval_s = poll_interval_s
         self.page_size = page_size
         self.upload_chunk = upload_chunk
+        self.busy_retries = busy_retries
         self._session = requests.Session()
 
     def close(self) -> None:
@@ -245,14 +250,19 @@ class HttpClient:
         if write and self.api_key:
             headers[API_KEY_HEADER] = self.api_key
         url = path if path.startswith("http") else f"{self.url}/api/v1{path}"
-        response = self._session.request(
-            method,
-            url,
-            data=None if body is None else json.dumps(body, allow_nan=False),
-            params=params,
-            headers=headers,
-            timeout=self.timeout_s,
-        )
+        data = None if body is None else json.dumps(body, allow_nan=False)
+        for attempt in range(self.busy_retries + 1):
+            response = self._session.request(
+                method, url, data=data, params=params, headers=headers, timeout=self.timeout_s
+            )
+            if response.status_code != 429 or attempt == self.busy_retries:
+                break
+            # The server is busy with other searches: wait as long as it says, then ask again.
+            try:
+                wait = float(response.headers.get("Retry-After", 1))
+            except ValueError:
+                wait = 1.0
+            time.sleep(min(max(wait, 0.1), 60.0))
         if response.status_code >= 400:
             try:
                 error = response.json()

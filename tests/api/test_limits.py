@@ -102,3 +102,26 @@ def test_an_answer_too_large_for_one_response_asks_for_pages(serve_api):
     assert paged.status_code == 200, paged.text
     body = paged.json()
     assert len(body["result"]) == 3 and body["page"] == 2 and body["result_count"] > 3
+
+
+def test_the_client_waits_as_told_when_the_server_is_busy(serve_api, library):
+    from aurorax.api import APIError, HttpClient
+    from aurorax.engine import search_ephemeris
+
+    base, context = serve_api(ApiConfig(search_workers=1, search_queue=1))
+    root = base.removesuffix("/api/v1")
+    gate = threading.Event()
+    held = [context.search_pool.submit(gate.wait, 60) for _ in range(2)]
+    try:
+        with HttpClient(root, busy_retries=0) as impatient:
+            with pytest.raises(APIError) as refused:
+                impatient.search_ephemeris(SEARCH, progress=False)
+            assert refused.value.status == 429
+        threading.Timer(0.5, gate.set).start()  # the searches ahead finish half a second later
+        with HttpClient(root, busy_retries=5) as client:
+            got = client.search_ephemeris(SEARCH, progress=False)
+        assert len(got) == len(search_ephemeris(library, SEARCH)) > 0
+    finally:
+        gate.set()
+        for future in held:
+            future.result(timeout=30)
