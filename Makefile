@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.aurorax-installed
 
-.PHONY: dashboard test lint format bench clean-venv system-deps
+.PHONY: dashboard test lint format bench clean-venv system-deps dashboard-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml
 system-deps:
 	bash scripts/system-deps.sh chromium python-cartopy-data
 
-dashboard: $(STAMP)
+# What the dashboard alone needs from Debian: the coastlines of the globe and the maps.
+dashboard-deps:
+	bash scripts/system-deps.sh python-cartopy-data
+
+dashboard: dashboard-deps $(STAMP)
 	$(BIN)/aurorax serve --build-demo
 
 lint: $(STAMP)

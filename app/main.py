@@ -9,6 +9,8 @@ import sys
 import holoviews as hv
 import panel as pn
 import tornado.web
+from bokeh.core.validation import silence
+from bokeh.core.validation.warnings import FIXED_SIZING_MODE
 
 from app.pages import analysis, availability, conjunctions, explorer, keogramist, overview
 from app.pages._warmup import warm_up
@@ -106,6 +108,10 @@ def serve(
     # for up to the switch interval at a time; a read of a few milliseconds waiting behind two
     # of them took 5 ms slices in turn. 1 ms slices keep short requests short under load.
     sys.setswitchinterval(0.001)
+    # HoloViews sizes the globe by its frame (frame_width/frame_height) and Panel sizes the
+    # columns around it; Bokeh's validator only counts width/height, so every Event Explorer
+    # session logged two W-1005 FIXED_SIZING_MODE warnings about a layout that is as meant.
+    silence(FIXED_SIZING_MODE, True)
     factories = page_factories(settings)
     # Tornado refuses to serve a folder that does not exist; a repository without products yet
     # (a fresh ingest target) still gets an empty one.

@@ -103,6 +103,24 @@ class DemoSummary:
     asi_dir: Path | None = None
     products_dir: Path | None = None
 
+    def __str__(self) -> str:
+        days = (self.end - self.start).days
+        stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.stage_seconds)
+        lines = [
+            f"demo repository {self.db_path}: {days} day(s) from {self.start:%Y-%m-%d}, "
+            f"seed {self.seed}",
+            f"  {self.data_sources} data sources, {self.ephemeris_records:,} ephemeris records, "
+            f"{self.data_product_records:,} data product records",
+            f"  built in {self.elapsed_s:.1f} s ({stages})",
+        ]
+        if self.image_nights:
+            sites = ", ".join(f"{p} {s.upper()}" for p, s in self.rendered_imagers)
+            lines.append(
+                f"  images of {self.image_nights} night(s) for {len(self.rendered_imagers)} "
+                f"imagers ({sites}) in {self.asi_dir}; products in {self.products_dir}"
+            )
+        return "\n".join(lines)
+
 
 def demo_programs() -> dict[str, tuple[str, ...]]:
     """Programs of the demo and their platforms (ground sites and spacecraft)."""

@@ -318,3 +318,16 @@ def test_image_nights_must_fit_the_span(tmp_path):
     with pytest.raises(DemoBuildError) as err:
         build_demo(tmp_path / "x.duckdb", days=1, image_cadence_s=7, progress=False)
     assert str(err.value) == "image_cadence_s must divide 3600 s, got 7"
+
+
+def test_the_summary_reads_as_sentences_not_a_dataclass(one_day):
+    path, summary = one_day
+    text = str(summary)
+    assert "DemoSummary(" not in text
+    lines = text.splitlines()
+    assert lines[0] == f"demo repository {path}: 1 day(s) from 2021-12-01, seed 2021"
+    assert lines[1] == (
+        f"  {summary.data_sources} data sources, {summary.ephemeris_records:,} ephemeris "
+        f"records, {summary.data_product_records:,} data product records"
+    )
+    assert lines[2].startswith(f"  built in {summary.elapsed_s:.1f} s (models ")
