@@ -1,34 +1,59 @@
-"""aurorax.engine: the DuckDB data repository and its searches.
+"""aurorax.engine: the DuckDB data repository (``aurorax.engine.store``) and its searches
+(``aurorax.engine.search``).
 
-The repository half (this block) owns the DuckDB file: the DDL, data sources, validated and
-transactional ingest of ephemeris and data-product records, and daily availability. See
-``docs/repository.md`` for the table layout and example SQL.
+This face hands on both packages' public names, so callers write ``from aurorax.engine import
+Repository, search_conjunctions``. See ``docs/repository.md`` (tables, ingest, example SQL),
+``docs/search.md`` (the query language and the algorithm) and ``docs/architecture.md``.
 """
 
-from ._errors import (
+from .search import (
+    CONJUNCTION_TYPES,
+    EPOCH_SEARCH_PRECISIONS,
+    HEMISPHERES,
+    LOGICAL_OPERATORS,
+    OPERATORS,
+    ConjunctionQuery,
+    ConjunctionResult,
+    CustomLocationsCriteria,
+    DataProductQuery,
+    EphemerisQuery,
+    EventsCriteria,
+    FieldOfView,
+    GroundCriteria,
+    MetadataExpression,
+    MetadataFilter,
+    SpaceCriteria,
+    availability_summary,
+    compile_ephemeris_sql,
+    compile_metadata_filter,
+    field_of_view_radius_km,
+    records_to_read,
+    search_conjunctions,
+    search_data_products,
+    search_ephemeris,
+)
+from .store import (
+    DATA_PRODUCT_TYPES,
+    METADATA_DATA_TYPES,
+    SCHEMA_VERSION,
+    SOURCE_TYPES,
     AuroraXError,
     ConflictError,
+    DataSource,
     DuplicateError,
+    MetadataField,
     NotFoundError,
+    Repository,
     StoreError,
     ValidationError,
-)
-from ._ingest import (
+    close_shared,
     data_product_frame_to_records,
     data_product_records_to_frame,
     ephemeris_frame_to_records,
     ephemeris_records_to_frame,
+    open_shared,
+    shared_repository,
 )
-from ._records import (
-    DATA_PRODUCT_TYPES,
-    METADATA_DATA_TYPES,
-    SOURCE_TYPES,
-    DataSource,
-    MetadataField,
-)
-from ._repository import Repository
-from ._schema import SCHEMA_VERSION
-from ._shared import close_shared, open_shared, shared_repository
 
 __all__ = [
     "SOURCE_TYPES",
@@ -51,41 +76,6 @@ __all__ = [
     "ephemeris_frame_to_records",
     "data_product_records_to_frame",
     "data_product_frame_to_records",
-]
-
-# search
-from ._conjunctions import field_of_view_radius_km  # noqa: E402
-from ._filters import (  # noqa: E402
-    LOGICAL_OPERATORS,
-    OPERATORS,
-    MetadataExpression,
-    MetadataFilter,
-    compile_metadata_filter,
-)
-from ._search import search_conjunctions  # noqa: E402
-from ._search_cost import records_to_read  # noqa: E402
-from ._search_load import compile_ephemeris_sql  # noqa: E402
-from ._search_query import (  # noqa: E402
-    CONJUNCTION_TYPES,
-    EPOCH_SEARCH_PRECISIONS,
-    HEMISPHERES,
-    ConjunctionQuery,
-    CustomLocationsCriteria,
-    EventsCriteria,
-    FieldOfView,
-    GroundCriteria,
-    SpaceCriteria,
-)
-from ._search_records import (  # noqa: E402
-    DataProductQuery,
-    EphemerisQuery,
-    availability_summary,
-    search_data_products,
-    search_ephemeris,
-)
-from ._search_result import ConjunctionResult  # noqa: E402
-
-__all__ += [
     "OPERATORS",
     "LOGICAL_OPERATORS",
     "CONJUNCTION_TYPES",

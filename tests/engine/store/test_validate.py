@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from aurorax.engine import DataSource, MetadataField, NotFoundError, ValidationError
-
-from .conftest import GILL_LAT, ground_frame, table_snapshot
+from tests.engine.conftest import GILL_LAT, ground_frame, table_snapshot
 
 
 @pytest.fixture

@@ -19,18 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._conjunctions import Track, find_conjunctions, interpolate_half_steps
-from ._errors import ValidationError
+from ..store import ValidationError
+from ._algorithm import Track, find_conjunctions, interpolate_half_steps
 from ._filters import compile_metadata_filter
-from ._search_load import (
+from ._load import (
     CANDIDATES_TABLE,
     SourceStats,
     candidate_pairs,
     compile_ephemeris_sql,
     tracks_from_table,
 )
-from ._search_query import ConjunctionQuery
-from ._search_result import ConjunctionResult, Member
+from ._query import ConjunctionQuery
+from ._result import ConjunctionResult, Member
 
 __all__ = [
     "SOURCE_TYPES_BY_BLOCK",

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from aurorax.geo import EARTH_RADIUS_KM, FOOTPRINT_ALTITUDE_KM
 
-from ._conjunctions import Track
+from ._algorithm import Track
 
 __all__ = [
     "LOCATION_COLUMNS",

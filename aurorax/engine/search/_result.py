@@ -31,7 +31,7 @@ import pandas as pd
 
 from aurorax.geo import great_circle_distance_km
 
-from ._errors import ValidationError
+from ..store import ValidationError
 
 __all__ = ["ConjunctionResult", "Member"]
 

@@ -7,9 +7,9 @@ before giving it a thread.
 
 from __future__ import annotations
 
-from ._search import match_data_sources
-from ._search_query import ConjunctionQuery
-from ._search_records import DataProductQuery, EphemerisQuery
+from ._conjunction_search import match_data_sources
+from ._query import ConjunctionQuery
+from ._records import DataProductQuery, EphemerisQuery
 
 __all__ = ["records_to_read"]
 

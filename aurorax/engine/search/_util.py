@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ValidationError
-from ._validate import check_time_range
+from ..store import ValidationError, check_time_range
 
 __all__ = ["to_utc_timestamp", "as_strings", "check_keys"]
 

@@ -22,8 +22,7 @@ from aurorax.engine import (
     StoreError,
     ValidationError,
 )
-
-from .conftest import GROUND_SCHEMA, ground_frame, table_snapshot
+from tests.engine.conftest import GROUND_SCHEMA, ground_frame, table_snapshot
 
 
 def test_new_file_has_the_tables_and_version(tmp_path):
@@ -310,7 +309,7 @@ def test_damaged_blocks_found_by_verify(tmp_path, gill, repo):
 
 def test_documentation_examples_run(tmp_path, monkeypatch):
     """The Python and SQL examples of docs/repository.md work as written."""
-    doc = Path(__file__).parents[2] / "docs" / "repository.md"
+    doc = Path(__file__).parents[3] / "docs" / "repository.md"
     if not doc.exists():
         pytest.skip(f"{doc} not present in this checkout")
     text = doc.read_text().replace("/tmp/aurorax-example.duckdb", str(tmp_path / "ex.duckdb"))

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ValidationError
+from ..store import ValidationError
 from ._filters import MetadataFilter
-from ._search_util import as_strings, check_keys, to_utc_timestamp
+from ._util import as_strings, check_keys, to_utc_timestamp
 
 __all__ = [
     "CONJUNCTION_TYPES",
@@ -462,7 +462,7 @@ class ConjunctionQuery:
 
     def pair_limits(self) -> dict[tuple[int, int], float | None]:
         """``(i, j) -> km or None`` by block index, with the field-of-view mode applied."""
-        from ._conjunctions import field_of_view_radius_km
+        from ._algorithm import field_of_view_radius_km
 
         names = self.block_names
         fov_km = None

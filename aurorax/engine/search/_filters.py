@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ValidationError
+from ..store import ValidationError
 
 __all__ = [
     "OPERATORS",

@@ -19,12 +19,11 @@ from aurorax.engine import (
     Repository,
     StoreError,
     ValidationError,
-    _ingest,
     data_product_frame_to_records,
     ephemeris_frame_to_records,
 )
-
-from .conftest import (
+from aurorax.engine.store import _ingest
+from tests.engine.conftest import (
     GILL_LAT,
     GILL_LON,
     GILL_SB_LAT,
@@ -185,7 +184,7 @@ def test_failure_mid_batch_rolls_back(repo, gill, monkeypatch):
         original(con, batch)  # the delete and insert have run inside the transaction...
         con.execute("SELECT error('disk full while updating availability')")
 
-    monkeypatch.setattr("aurorax.engine._repository.write_ephemeris", failing)
+    monkeypatch.setattr("aurorax.engine.store._repository.write_ephemeris", failing)
     with pytest.raises(StoreError) as info:
         repo.ingest_ephemeris(ground_frame(gill.identifier, "2021-12-02T00:00", 60, seed=9))
     assert str(info.value).startswith(

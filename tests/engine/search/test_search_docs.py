@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-DOC = Path(__file__).parents[2] / "docs" / "search.md"
+DOC = Path(__file__).parents[3] / "docs" / "search.md"
 
 
 def test_docs_examples_run(tmp_path, monkeypatch, capsys):

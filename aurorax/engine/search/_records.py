@@ -13,12 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from ._errors import ValidationError
+from ..store import DATA_PRODUCT_TYPES, EPHEMERIS_LOCATION_COLUMNS, ValidationError
+from ._conjunction_search import match_data_sources, merged_schema
 from ._filters import MetadataFilter, compile_metadata_filter
-from ._records import DATA_PRODUCT_TYPES
-from ._schema import EPHEMERIS_LOCATION_COLUMNS
-from ._search import match_data_sources, merged_schema
-from ._search_util import as_strings, check_keys, to_utc_timestamp
+from ._util import as_strings, check_keys, to_utc_timestamp
 
 __all__ = [
     "EphemerisQuery",
