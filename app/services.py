@@ -6,7 +6,9 @@ returns plain data (DataFrames), so pages never touch DuckDB directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import panel as pn
 
 from aurorax.engine import Repository, shared_repository
 
-__all__ = ["availability", "repository_counts"]
+__all__ = ["availability", "cached_on", "cached_on_repository", "repository_counts"]
 
 
 @contextmanager
@@ -44,43 +46,43 @@ def _stamp(path: Path) -> tuple:
     )
 
 
-@pn.cache(max_items=16, policy="LRU")
-def _counts(db_path: str, stamp: tuple) -> pd.DataFrame:
-    # The content stamp (_stamp) is part of the key so a rebuilt or written repository is read afresh.
-    with _reading(db_path) as repo:
-        return repo.counts()
+def _hashable(value):
+    # pn.cache hashes its arguments; lists (of members, programs) become tuples so that equal
+    # arguments give one key whatever sequence type the caller passed.
+    return tuple(value) if isinstance(value, list) else value
 
 
-def repository_counts(db_path: Path) -> pd.DataFrame:
-    """Data sources with their record counts (see ``Repository.counts``).
+def cached_on(stamp_of: Callable, max_items: int):
+    """Cache a service with ``pn.cache``, keyed on its arguments and on ``stamp_of(*arguments)``.
 
-    Raises
-    ------
-    FileNotFoundError
-        When there is no repository file at ``db_path``.
+    ``stamp_of`` receives the service's arguments (defaults applied, lists as tuples) and
+    returns ``(arguments, stamp)``: the arguments the service is called with (e.g. a path made
+    a string) and what the content they name looks like now (modification times, a write
+    counter). A changed stamp is a new key, so a written file is read afresh.
     """
-    path = Path(db_path)
-    if not path.exists():
-        raise FileNotFoundError(f"no repository at {path}")
-    return _counts(str(path), _stamp(path))
 
+    def wrap(func):
+        signature = inspect.signature(func)
 
-@pn.cache(max_items=64, policy="LRU")
-def _availability(db_path: str, stamp: tuple, start, end) -> pd.DataFrame:
-    with _reading(db_path) as repo:
-        return repo.availability(start=start, end=end)
+        def compute(stamp, *arguments):
+            return func(*arguments)
 
+        # pn.cache keeps one cache per (module file, function name): the inner function takes
+        # the service's name so that every service has a cache of its own.
+        compute.__name__ = compute.__qualname__ = func.__name__
+        compute.__module__ = func.__module__
+        cached = pn.cache(compute, max_items=max_items, policy="LRU")
 
-def availability(db_path: Path, start=None, end=None) -> pd.DataFrame:
-    """Per-source, per-day record counts in ``[start, end)`` (see ``Repository.availability``)."""
-    path = Path(db_path)
-    if not path.exists():
-        raise FileNotFoundError(f"no repository at {path}")
-    return _availability(str(path), _stamp(path), start, end)
+        @functools.wraps(func)
+        def service(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments, stamp = stamp_of(*(_hashable(v) for v in bound.arguments.values()))
+            return cached(stamp, *arguments)
 
+        return service
 
-# -- conjunction search page ------------------------------------------------------------------
-__all__ += ["data_sources", "search_conjunctions", "member_tracks", "night_products"]
+    return wrap
 
 
 def _existing(db_path) -> Path:
@@ -90,20 +92,53 @@ def _existing(db_path) -> Path:
     return path
 
 
-@pn.cache(max_items=16, policy="LRU")
-def _data_sources(db_path: str, stamp: tuple) -> list:
+def _repository_stamp(db_path, *arguments) -> tuple:
+    path = _existing(db_path)
+    return (str(path), *arguments), _stamp(path)
+
+
+def cached_on_repository(max_items: int):
+    """Cache a service ``func(db_path, ...)`` that reads the repository at ``db_path``: the key
+    is its arguments and the repository's content stamp (the file's and its WAL's modification
+    times, the shared repository's count of writes), so a write is seen at once. A missing file
+    is a ``FileNotFoundError``; ``db_path`` reaches ``func`` as a string."""
+    return cached_on(_repository_stamp, max_items)
+
+
+@cached_on_repository(max_items=16)
+def repository_counts(db_path: Path) -> pd.DataFrame:
+    """Data sources with their record counts (see ``Repository.counts``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no repository file at ``db_path``.
+    """
+    with _reading(db_path) as repo:
+        return repo.counts()
+
+
+@cached_on_repository(max_items=64)
+def availability(db_path: Path, start=None, end=None) -> pd.DataFrame:
+    """Per-source, per-day record counts in ``[start, end)`` (see ``Repository.availability``)."""
+    with _reading(db_path) as repo:
+        return repo.availability(start=start, end=end)
+
+
+# -- conjunction search page ------------------------------------------------------------------
+__all__ += ["data_sources", "search_conjunctions", "member_tracks", "night_products"]
+
+
+@cached_on_repository(max_items=16)
+def data_sources(db_path: Path) -> list:
+    """Every data source of the repository (``DataSource`` values, ordered by identifier)."""
     with _reading(db_path) as repo:
         return repo.list_data_sources()
 
 
-def data_sources(db_path: Path) -> list:
-    """Every data source of the repository (``DataSource`` values, ordered by identifier)."""
-    path = _existing(db_path)
-    return _data_sources(str(path), _stamp(path))
-
-
-@pn.cache(max_items=32, policy="LRU")
-def _search_conjunctions(db_path: str, stamp: tuple, query_json: str):
+@cached_on_repository(max_items=32)
+def search_conjunctions(db_path: Path, query_json: str):
+    """``aurorax.engine.search_conjunctions`` on an AuroraX JSON body (a string, the cache key)."""
     import json
 
     from aurorax.engine import search_conjunctions as _search
@@ -112,14 +147,13 @@ def _search_conjunctions(db_path: str, stamp: tuple, query_json: str):
         return _search(repo, json.loads(query_json))
 
 
-def search_conjunctions(db_path: Path, query_json: str):
-    """``aurorax.engine.search_conjunctions`` on an AuroraX JSON body (a string, the cache key)."""
-    path = _existing(db_path)
-    return _search_conjunctions(str(path), _stamp(path), query_json)
+@cached_on_repository(max_items=64)
+def member_tracks(db_path: Path, start, end, members, location: str) -> pd.DataFrame:
+    """Locations of data sources in ``[start, end)``: ``name, epoch, lat, lon`` (degrees).
 
-
-@pn.cache(max_items=64, policy="LRU")
-def _member_tracks(db_path, stamp, start, end, members, location) -> pd.DataFrame:
+    ``members`` is a sequence of ``(identifier, program, platform)``; ``location`` one of
+    ``geo``, ``nbtrace``, ``sbtrace``.
+    """
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
     frames = []
@@ -144,18 +178,10 @@ def _member_tracks(db_path, stamp, start, end, members, location) -> pd.DataFram
     return pd.concat(frames, ignore_index=True).dropna(subset=["lat", "lon"])
 
 
-def member_tracks(db_path: Path, start, end, members, location: str) -> pd.DataFrame:
-    """Locations of data sources in ``[start, end)``: ``name, epoch, lat, lon`` (degrees).
-
-    ``members`` is a tuple of ``(identifier, program, platform)``; ``location`` one of
-    ``geo``, ``nbtrace``, ``sbtrace``.
-    """
-    path = _existing(db_path)
-    return _member_tracks(str(path), _stamp(path), start, end, tuple(members), location)
-
-
-@pn.cache(max_items=64, policy="LRU")
-def _night_products(db_path, stamp, start, end, members) -> pd.DataFrame:
+@cached_on_repository(max_items=64)
+def night_products(db_path: Path, start, end, members) -> pd.DataFrame:
+    """Keogram and movie data products of ``members`` (``(identifier, program, platform)``)
+    lying in ``[start, end)`` (see ``search_data_products``)."""
     from aurorax.engine import DataProductQuery, search_data_products
 
     frames = []
@@ -177,19 +203,12 @@ def _night_products(db_path, stamp, start, end, members) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def night_products(db_path: Path, start, end, members) -> pd.DataFrame:
-    """Keogram and movie data products of ``members`` (``(identifier, program, platform)``)
-    lying in ``[start, end)`` (see ``search_data_products``)."""
-    path = _existing(db_path)
-    return _night_products(str(path), _stamp(path), start, end, tuple(members))
-
-
 # -- keogramist page --------------------------------------------------------------------------
 __all__ += ["daily_keograms", "daily_movies", "keogram_of_day", "fisheye_at", "movie_fps"]
 
 
-@pn.cache(max_items=32, policy="LRU")
-def _daily_products(db_path, stamp, start, end, programs, filter_json, kind) -> pd.DataFrame:
+@cached_on_repository(max_items=32)
+def _daily_products(db_path, start, end, programs, filter_json, kind) -> pd.DataFrame:
     import json
 
     from aurorax.engine import DataProductQuery, search_data_products
@@ -214,31 +233,26 @@ def daily_keograms(db_path: Path, start, end, programs=(), filter_json: str = "{
     """Daily keogram records in ``[start, end)`` of ``programs`` (empty = all) matching a data
     product metadata filter (AuroraX JSON, a string so it can be the cache key): the columns of
     ``search_data_products`` plus ``site_uid`` (from the data source's metadata, or None)."""
-    path = _existing(db_path)
-    return _daily_products(
-        str(path), _stamp(path), start, end, tuple(programs), filter_json, "keogram"
-    )
+    return _daily_products(db_path, start, end, tuple(programs), filter_json, "keogram")
 
 
 def daily_movies(db_path: Path, start, end, programs=()) -> pd.DataFrame:
     """Daily movie records (``metadata.movie_type`` daily) in ``[start, end)``, as
     :func:`daily_keograms` gives the keograms."""
-    path = _existing(db_path)
-    return _daily_products(str(path), _stamp(path), start, end, tuple(programs), "{}", "movie")
+    return _daily_products(db_path, start, end, tuple(programs), "{}", "movie")
 
 
-@pn.cache(max_items=128, policy="LRU")
-def _movie_fps(path: str, mtime_ns: int) -> float:
-    import imageio_ffmpeg
-
-    frames, seconds = imageio_ffmpeg.count_frames_and_secs(path)
-    return frames / seconds if seconds > 0 else float("nan")
+def _file_stamp(path) -> tuple:
+    return (str(path),), Path(path).stat().st_mtime_ns
 
 
+@cached_on(_file_stamp, max_items=128)
 def movie_fps(path: Path) -> float:
     """Frames per second of a movie file, measured (frame count / duration)."""
-    path = Path(path)
-    return _movie_fps(str(path), path.stat().st_mtime_ns)
+    import imageio_ffmpeg
+
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return frames / seconds if seconds > 0 else float("nan")
 
 
 def _imager_program(program: str) -> str:
@@ -246,35 +260,35 @@ def _imager_program(program: str) -> str:
     return "themis" if program.lower().startswith("themis") else program.lower()
 
 
-@pn.cache(max_items=128, policy="LRU")
-def _keogram_of_day(asi_dir: str, program: str, site_uid: str, start, end, stamp):
-    from aurorax.asi import stored_keogram
-
-    # From the keogram store beside the images when it was made from these files (the demo
-    # builder fills it), so a fresh server does not re-read every night's frames.
-    files = [path for path, _ in stamp]
-    return stored_keogram(program, site_uid, start, end, Path(asi_dir), files=files)
-
-
-def _files_stamp(asi_dir: Path, program: str, site_uid: str, start, end) -> tuple:
+def _image_files_stamp(asi_dir, program: str, site_uid: str, start, end, files) -> tuple:
+    """The arguments of an image service with the repository program turned into the reader's
+    and the imager's local files in ``[start, end)`` found (unless given); the stamp is those
+    files' modification times, so a replaced file is read afresh."""
     from aurorax.asi import find_image_files
 
-    files = find_image_files(program, site_uid, start, end, asi_dir, None, False)
-    return tuple((str(f), Path(f).stat().st_mtime_ns) for f in files)
+    core = _imager_program(program)
+    if files is None:
+        files = find_image_files(core, site_uid, start, end, Path(asi_dir), None, False)
+    paths = tuple(str(f) for f in files)
+    stamp = tuple(Path(f).stat().st_mtime_ns for f in paths)
+    return (str(asi_dir), core, site_uid, start, end, paths), stamp
 
 
-def keogram_of_day(asi_dir: Path, program: str, site_uid: str, start, end):
+@cached_on(_image_files_stamp, max_items=128)
+def keogram_of_day(asi_dir: Path, program: str, site_uid: str, start, end, files=None):
     """The meridian keogram (``aurorax.asi.make_keogram``) of one imager from the image files
-    under ``asi_dir`` in ``[start, end)``; nothing is downloaded.
+    under ``asi_dir`` in ``[start, end)`` (or ``files``); nothing is downloaded.
 
     Raises
     ------
     aurorax.asi.AsiFileNotFoundError
         No image file or frame in the range.
     """
-    core = _imager_program(program)
-    stamp = _files_stamp(Path(asi_dir), core, site_uid, start, end)
-    return _keogram_of_day(str(asi_dir), core, site_uid, start, end, stamp)
+    from aurorax.asi import stored_keogram
+
+    # From the keogram store beside the images when it was made from these files (the demo
+    # builder fills it), so a fresh server does not re-read every night's frames.
+    return stored_keogram(program, site_uid, start, end, Path(asi_dir), files=list(files))
 
 
 def fisheye_at(asi_dir: Path, program: str, site_uid: str, start, end, time):
@@ -379,8 +393,8 @@ def asi_mosaic_at(db_path: Path, asi_dir: Path, time):
     return mosaic.regrid(frames), tuple(seen)
 
 
-@pn.cache(max_items=64, policy="LRU")
-def _space_ephemeris(db_path: str, stamp: tuple, start, end, programs: tuple) -> pd.DataFrame:
+@cached_on_repository(max_items=64)
+def _spacecraft_rows(db_path: str, start, end, programs: tuple) -> pd.DataFrame:
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
     with _reading(db_path) as repo:
@@ -394,7 +408,7 @@ def space_ephemeris(db_path: Path, start, end) -> pd.DataFrame:
     programs = tuple(sorted({s.program for s in data_sources(path) if s.source_type != "ground"}))
     if not programs:
         return pd.DataFrame(columns=["display_name", "epoch", "geo_lat", "geo_lon"])
-    rows = _space_ephemeris(str(path), _stamp(path), start, end, programs)
+    rows = _spacecraft_rows(path, start, end, programs)
     kinds = {s.identifier: s.source_type for s in data_sources(path)}
     return rows[rows["data_source"].map(kinds) != "ground"].reset_index(drop=True)
 
@@ -415,8 +429,8 @@ def analysis_site(program: str, site_uid: str) -> str:
     return f"{_imager_program(program)}:{site_uid}"
 
 
-@pn.cache(max_items=128, policy="LRU")
-def _span_image_hours(db_path: str, stamp: tuple, asi_dir: str, core: str, uid: str):
+@cached_on_repository(max_items=128)
+def _span_image_hours(db_path: str, asi_dir: str, core: str, uid: str):
     # Hours with a local image file of one imager over the repository's days: a folder listing
     # per month (a file check per hour cost 1 s for 34 imagers), shared by the imager list and
     # the pass search.
@@ -430,25 +444,31 @@ def _span_image_hours(db_path: str, stamp: tuple, asi_dir: str, core: str, uid: 
     return local_image_hours(core, uid, first.floor("D"), end, asi_dir)
 
 
-@pn.cache(max_items=16, policy="LRU")
-def _analysis_imagers(db_path: str, stamp: tuple, asi_dir: str) -> tuple:
-    return tuple(
-        (core, uid, name)
-        for core, uid, name in _ground_imagers(Path(db_path))
-        if len(_span_image_hours(db_path, stamp, asi_dir, core, uid))
-    )
-
-
+@cached_on_repository(max_items=16)
 def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
     """(reader program, site_uid, display name) of the repository's all-sky imagers that have
     image files under ``asi_dir`` within the repository's time span; nothing is downloaded."""
-    path = _existing(db_path)
-    return _analysis_imagers(str(path), _stamp(path), str(asi_dir))
+    return tuple(
+        (core, uid, name)
+        for core, uid, name in _ground_imagers(Path(db_path))
+        if len(_span_image_hours(db_path, str(asi_dir), core, uid))
+    )
 
 
-@pn.cache(max_items=64, policy="LRU")
-def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_deg) -> pd.DataFrame:
+@cached_on_repository(max_items=64)
+def analysis_passes(
+    db_path: Path, asi_dir: Path, site: str, spacecraft: str, min_elevation_deg: float = 10.0
+) -> pd.DataFrame:
+    """Passes of a spacecraft's north footprint through an imager's field of view.
+
+    The conjunction search (north B-trace, field-of-view mode at 110 km and
+    ``min_elevation_deg``) of the imager (``program:site_uid``, as ``analysis_imagers``) and the
+    spacecraft platform over the hours with local image files; only passes with images are
+    kept. Returns ``start, end`` (UTC, inclusive minutes) and ``min_distance_km``, time-sorted.
+    """
     from aurorax.engine import search_conjunctions as _search
+
+    asi_dir, min_elevation_deg = str(asi_dir), float(min_elevation_deg)
 
     empty = pd.DataFrame({"start": [], "end": [], "min_distance_km": []})
     core, uid = site.split(":")
@@ -461,7 +481,7 @@ def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_de
         and _imager_program(s.program) == core
     ]
     space = [s for s in sources if s.platform == spacecraft and s.source_type != "ground"]
-    hours = _span_image_hours(db_path, stamp, asi_dir, core, uid)
+    hours = _span_image_hours(db_path, asi_dir, core, uid)
     if not ground or not space or not len(hours):
         return empty
 
@@ -493,22 +513,6 @@ def _analysis_passes(db_path, stamp, asi_dir, site, spacecraft, min_elevation_de
     return rows[with_images].reset_index(drop=True)
 
 
-def analysis_passes(
-    db_path: Path, asi_dir: Path, site: str, spacecraft: str, min_elevation_deg: float = 10.0
-) -> pd.DataFrame:
-    """Passes of a spacecraft's north footprint through an imager's field of view.
-
-    The conjunction search (north B-trace, field-of-view mode at 110 km and
-    ``min_elevation_deg``) of the imager (``program:site_uid``, as ``analysis_imagers``) and the
-    spacecraft platform over the hours with local image files; only passes with images are
-    kept. Returns ``start, end`` (UTC, inclusive minutes) and ``min_distance_km``, time-sorted.
-    """
-    path = _existing(db_path)
-    return _analysis_passes(
-        str(path), _stamp(path), str(asi_dir), site, spacecraft, float(min_elevation_deg)
-    )
-
-
 def analysis_spacecraft(db_path: Path) -> tuple:
     """(platform, display name) of the repository's spacecraft (non-ground data sources)."""
     rows = {
@@ -517,8 +521,10 @@ def analysis_spacecraft(db_path: Path) -> tuple:
     return tuple(sorted(rows))
 
 
-@pn.cache(max_items=64, policy="LRU")
-def _footprint_track(db_path: str, stamp: tuple, platform: str, start, end) -> pd.DataFrame:
+@cached_on_repository(max_items=64)
+def footprint_track(db_path: Path, platform: str, start, end) -> pd.DataFrame:
+    """North B-trace footprint (``epoch``, ``nbtrace_lat``, ``nbtrace_lon``) of one spacecraft
+    platform in ``[start, end)`` from the repository (``search_ephemeris``), time-sorted."""
     from aurorax.engine import EphemerisQuery, search_ephemeris
 
     with _reading(db_path) as repo:
@@ -527,31 +533,19 @@ def _footprint_track(db_path: str, stamp: tuple, platform: str, start, end) -> p
     return rows[["epoch", "nbtrace_lat", "nbtrace_lon"]].sort_values("epoch").reset_index(drop=True)
 
 
-def footprint_track(db_path: Path, platform: str, start, end) -> pd.DataFrame:
-    """North B-trace footprint (``epoch``, ``nbtrace_lat``, ``nbtrace_lon``) of one spacecraft
-    platform in ``[start, end)`` from the repository (``search_ephemeris``), time-sorted."""
-    path = _existing(db_path)
-    return _footprint_track(str(path), _stamp(path), platform, start, end)
-
-
-@pn.cache(max_items=8, policy="LRU")
-def _window_imager(asi_dir: str, program: str, site_uid: str, start, end, stamp):
-    from aurorax.asi import Imager
-
-    files = [f for f, _ in stamp]
-    return Imager(
-        site_uid, start, end, program=program, files=files, asi_dir=Path(asi_dir), download=False
-    )
-
-
-def window_imager(asi_dir: Path, program: str, site_uid: str, start, end):
-    """The :class:`aurorax.asi.Imager` of one site's files under ``asi_dir`` in ``[start, end)``.
+@cached_on(_image_files_stamp, max_items=8)
+def window_imager(asi_dir: Path, program: str, site_uid: str, start, end, files=None):
+    """The :class:`aurorax.asi.Imager` of one site's files under ``asi_dir`` in ``[start, end)``
+    (or ``files``).
 
     Raises
     ------
     aurorax.asi.AsiFileNotFoundError
         No image file in the range.
     """
-    core = _imager_program(program)
-    stamp = _files_stamp(Path(asi_dir), core, site_uid, start, end)
-    return _window_imager(str(asi_dir), core, site_uid, start, end, stamp)
+    from aurorax.asi import Imager
+
+    return Imager(
+        site_uid, start, end, program=program, files=list(files), asi_dir=Path(asi_dir),
+        download=False,
+    )  # fmt: skip
