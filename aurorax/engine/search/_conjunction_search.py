@@ -62,6 +62,13 @@ def match_data_sources(block, all_sources: Sequence, where: str, block_kind: str
     """
     kinds = SOURCE_TYPES_BY_BLOCK[block_kind]
     candidates = [s for s in all_sources if s.source_type in kinds]
+    listed = any(getattr(block, f) for f in ("programs", "platforms", "instrument_types"))
+    if not candidates and listed and block_kind != "any":
+        noun = {"events": "event", "space": "space"}.get(block_kind, block_kind)
+        raise ValidationError(
+            f"{where}: no {noun} data sources match this block: the repository has no data "
+            f"source of type {', '.join(kinds)}"
+        )
     for field_name, attr in (
         ("programs", "program"),
         ("platforms", "platform"),
@@ -76,7 +83,8 @@ def match_data_sources(block, all_sources: Sequence, where: str, block_kind: str
                 {s.source_type for s in all_sources if getattr(s, attr).lower() == value.lower()}
             )
             hint = f" (it exists for {', '.join(elsewhere)} data sources)" if elsewhere else ""
-            scope = "" if block_kind == "any" else f" for a {block_kind} block"
+            article = "an" if block_kind[0] in "aeiou" else "a"
+            scope = "" if block_kind == "any" else f" for {article} {block_kind} block"
             raise ValidationError(
                 f"{where}.{field_name}: unknown {attr} {value!r}{scope}{hint}; "
                 f"known: {', '.join(_known(candidates, attr)) or '(none)'}"
@@ -102,6 +110,21 @@ def merged_schema(sources: Sequence, where: str, kind: str = "ephemeris") -> dic
             types[f.field_name] = f.data_type
             owner[f.field_name] = s.display_name
     return types
+
+
+def merged_allowed_values(sources: Sequence, kind: str = "ephemeris") -> dict[str, tuple]:
+    """``field_name -> allowed values`` over the sources' schemas: the union of the lists, for
+    the fields every declaring source restricts (one source that allows anything lifts it)."""
+    allowed: dict[str, list] = {}
+    free: set[str] = set()
+    for s in sources:
+        for f in getattr(s, f"{kind}_metadata_schema"):
+            if not f.allowed_values:
+                free.add(f.field_name)
+            else:
+                known = allowed.setdefault(f.field_name, [])
+                known.extend(v for v in f.allowed_values if v not in known)
+    return {name: tuple(values) for name, values in allowed.items() if name not in free}
 
 
 @dataclass(frozen=True)
@@ -223,7 +246,10 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
             continue
         schema = merged_schema(sources, f"{name}.ephemeris_metadata_filters")
         meta_sql, meta_params = compile_metadata_filter(
-            block.metadata_filter, schema, where=f"{name}.ephemeris_metadata_filters"
+            block.metadata_filter,
+            schema,
+            where=f"{name}.ephemeris_metadata_filters",
+            allowed_values=merged_allowed_values(sources),
         )
         ids = [s.identifier for s in sources]
         args = (

@@ -282,6 +282,7 @@ def compile_metadata_filter(
     *,
     column: str = "metadata",
     where: str = "metadata_filters",
+    allowed_values: Mapping[str, tuple] | None = None,
 ) -> tuple[str, list]:
     """Compile a metadata filter into a parametrised SQL boolean expression (pure function).
 
@@ -297,6 +298,9 @@ def compile_metadata_filter(
         never user input.
     where : str
         Prefix for error messages, e.g. ``"ground1.ephemeris_metadata_filters"``.
+    allowed_values : mapping of str to tuple, optional
+        ``field_name -> allowed values`` of the fields whose schema restricts them; a filter
+        value outside them could only match nothing (or, negated, everything), so it is refused.
 
     Returns
     -------
@@ -309,7 +313,8 @@ def compile_metadata_filter(
     ------
     ValidationError
         For a key not in ``schema`` (the message lists the known keys), an operator the key's type
-        does not allow, or a value that does not convert to the key's type.
+        does not allow, a value that does not convert to the key's type, a value outside the
+        key's ``allowed_values``, or a ``between`` whose lower bound is above its upper bound.
     """
     if not flt.expressions:
         return "TRUE", []
@@ -334,6 +339,18 @@ def compile_metadata_filter(
                 f"allowed: {', '.join(allowed)}"
             )
         values = [_convert(v, data_type, f"{here}.values[{j}]") for j, v in enumerate(e.values)]
+        known_values = (allowed_values or {}).get(e.key) or ()
+        for j, v in enumerate(values):
+            if known_values and v not in known_values:
+                raise ValidationError(
+                    f"{here}.values[{j}]: {v!r} is not an allowed value of {e.key!r}; allowed: "
+                    + ", ".join(map(repr, known_values))
+                )
+        if e.operator == "between" and values[0] > values[1]:
+            raise ValidationError(
+                f"{here}.values: between {values[0]!r} and {values[1]!r} has its lower bound "
+                f"above its upper bound; give [{values[1]!r}, {values[0]!r}]"
+            )
         # The JSON path is a bound parameter built from a schema-validated key; json.dumps quotes it
         # so keys with dots or spaces address one member rather than a nested path.
         path = "$." + json.dumps(e.key)

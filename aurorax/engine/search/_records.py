@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..store import DATA_PRODUCT_TYPES, EPHEMERIS_LOCATION_COLUMNS, ValidationError
-from ._conjunction_search import match_data_sources, merged_schema
+from ._conjunction_search import match_data_sources, merged_allowed_values, merged_schema
 from ._filters import MetadataFilter, compile_metadata_filter
 from ._util import as_strings, check_keys, to_utc_timestamp
 
@@ -169,7 +169,10 @@ def _query_records(
         return None, {}
     where = f"data_sources.{query._filter_key}"
     meta_sql, meta_params = compile_metadata_filter(
-        query.metadata_filter, merged_schema(sources, where, kind), where=where
+        query.metadata_filter,
+        merged_schema(sources, where, kind),
+        where=where,
+        allowed_values=merged_allowed_values(sources, kind),
     )
     marks = ", ".join("?" for _ in sources)
     sql = (

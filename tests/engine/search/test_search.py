@@ -357,9 +357,14 @@ def test_bad_input_is_a_clear_error(store, changes, message):
 def test_hostile_filter_value_is_data(store):
     repo, _ = store
     hostile = "x'); DROP TABLE ephemeris; --"
-    flt = {"expressions": [{"key": "calgary_apa_ml_v1", "operator": "=", "values": [hostile]}]}
-    res = search_conjunctions(repo, query(ground=[{"ephemeris_metadata_filters": flt}]))
+    # A free string field: the value is bound as data and matches nothing.
+    flt = {"expressions": [{"key": "nbtrace_region", "operator": "=", "values": [hostile]}]}
+    res = search_conjunctions(repo, query(space=[{"ephemeris_metadata_filters": flt}]))
     assert len(res) == 0
+    # A field with allowed values refuses it by name before any SQL.
+    flt = {"expressions": [{"key": "calgary_apa_ml_v1", "operator": "=", "values": [hostile]}]}
+    with pytest.raises(ValidationError, match="is not an allowed value of 'calgary_apa_ml_v1'"):
+        search_conjunctions(repo, query(ground=[{"ephemeris_metadata_filters": flt}]))
     assert repo.cursor().execute("SELECT count(*) FROM ephemeris").fetchone() == (180,)
 
 
