@@ -12,8 +12,16 @@ percentiles (:data:`aurorax.asi.FISHEYE_PERCENTILES`) of the first frame's sky p
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -277,6 +285,110 @@ def iter_map_frames(
         yield AnimationFrame(index, time, frame, figure=fig, ax=ax)
 
 
+@functools.cache
+def _prctl():
+    """libc's ``prctl`` (Linux), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_caller():
+    """A ``preexec_fn`` that has the kernel kill the child when the thread that started it ends.
+
+    An encoder that outlives the process feeding it (a Dask worker of a killed ``aurorax
+    ingest``, say) would otherwise go on encoding the frames it has buffered and finish a movie
+    nobody will use. Linux only (``PR_SET_PDEATHSIG``); elsewhere None (no preexec).
+    """
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:  # runs in the forked child, before exec: keep it to two system calls
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _ffmpeg_command(path: Path, width: int, height: int, fps: float, quality: float) -> list:
+    """ffmpeg reading raw RGB frames on stdin and writing H.264 (as imageio-ffmpeg builds it)."""
+    import imageio_ffmpeg
+
+    crf = int((1 - quality / 10.0) * 51)
+    rate = str(Fraction(fps).limit_denominator())
+    return [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo",
+        "-s", f"{width}x{height}", "-pix_fmt", "rgb24", "-r", rate, "-i", "-", "-an",
+        "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-v", "error", str(path),
+    ]  # fmt: skip
+
+
+class _Encoder:
+    """An ffmpeg child encoding the raw RGB frames sent to its stdin into an H.264 mp4.
+
+    It stays in the caller's process group (imageio-ffmpeg's ``write_frames`` gives it a group of
+    its own, which a Ctrl-C or a signal to the caller's group does not reach) and, on Linux, dies
+    with the thread that started it (:func:`_die_with_caller`).
+    """
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, quality: float):
+        self.path = path
+        self.log = tempfile.TemporaryFile()  # ffmpeg's errors, for the message if it fails
+        try:
+            self.proc = subprocess.Popen(
+                _ffmpeg_command(path, width, height, fps, quality), stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=self.log, preexec_fn=_die_with_caller(),
+            )  # fmt: skip
+        except BaseException:
+            self.log.close()
+            raise
+
+    def send(self, rgb: np.ndarray) -> bool:
+        """Write one frame; False when ffmpeg has stopped reading (:meth:`close` says why)."""
+        try:
+            self.proc.stdin.write(rgb.tobytes())
+        except BrokenPipeError:
+            return False
+        return True
+
+    def close(self, *, kill: bool = False, check: bool = True) -> None:
+        """Let ffmpeg finish the file with what it was sent (or ``kill`` it), and wait for it.
+
+        Raises
+        ------
+        OSError
+            With ``check``: ffmpeg failed (its exit status and last error line).
+        """
+        try:
+            if kill:
+                self.proc.kill()
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            status = self.proc.wait()
+            if check and status != 0:
+                self.log.seek(0)
+                text = self.log.read()[-2000:].decode("utf-8", "replace")
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                detail = f": {lines[-1]}" if lines else ""
+                raise OSError(f"ffmpeg could not write {self.path} (exit status {status}){detail}")
+        finally:
+            self.log.close()
+
+
 def write_movie(
     frames: Iterable,
     path,
@@ -287,6 +399,10 @@ def write_movie(
     total: int | None = None,
 ) -> Path:
     """Encode frames to an H.264 mp4 with the ffmpeg that the imageio-ffmpeg wheel carries.
+
+    ffmpeg runs as a child in the caller's process group (a Ctrl-C or a signal to the group
+    reaches it) and, on Linux, is killed by the kernel when the thread that started it ends, so
+    it never outlives a killed caller.
 
     Parameters
     ----------
@@ -299,7 +415,7 @@ def write_movie(
     fps
         Frames per second of the movie.
     quality
-        imageio-ffmpeg quality, 0 (worst) to 10 (best).
+        imageio-ffmpeg's quality scale, 1 (worst) to 10 (best).
     progress
         Show a tqdm progress bar.
     total
@@ -313,14 +429,17 @@ def write_movie(
     Raises
     ------
     ValueError
-        No frames, or a frame whose size differs from the first.
+        No frames, a frame whose size differs from the first, or a quality outside 1-10.
+    OSError
+        ffmpeg failed (the message gives its exit status and last error line).
     """
-    import imageio_ffmpeg
     from tqdm.auto import tqdm
 
+    if not 1 <= quality <= 10:
+        raise ValueError(f"quality must be between 1 and 10, got {quality!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = None
+    encoder = None
     size = None
     count = 0
     try:
@@ -331,20 +450,22 @@ def write_movie(
             if size is None:
                 size = rgb.shape[:2]
                 height, width = size[0] + size[0] % 2, size[1] + size[1] % 2
-                writer = imageio_ffmpeg.write_frames(
-                    str(path), (width, height), fps=fps, quality=quality, codec="libx264",
-                    macro_block_size=2, ffmpeg_log_level="error",
-                )  # fmt: skip
-                writer.send(None)
+                encoder = _Encoder(path, width, height, fps, quality)
             elif rgb.shape[:2] != size:
                 raise ValueError(f"frame {count} is {rgb.shape[:2]}, the first frame was {size}")
             padded = np.zeros((height, width, 3), dtype=np.uint8)
             padded[: size[0], : size[1]] = rgb
-            writer.send(padded)
+            if not encoder.send(padded):
+                break  # ffmpeg stopped: close() raises with its reason
             count += 1
-    finally:
-        if writer is not None:
-            writer.close()
+    except BaseException as exc:
+        if encoder is not None:
+            # An error in the frames: ffmpeg finishes the movie with the frames it was sent, and
+            # the error propagates. Ctrl-C or SystemExit: no waiting for the encoder.
+            encoder.close(kill=not isinstance(exc, Exception), check=False)
+        raise
+    if encoder is not None:
+        encoder.close()
     if count == 0:
         raise ValueError(f"no frames to write to {path}: the imager's time range has no frames")
     return path

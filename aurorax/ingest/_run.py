@@ -25,7 +25,15 @@ from ._classifier import load_classifier
 from ._ledger import read_ledger, write_ledger
 from ._scan import ArchiveFile, data_source_for, scan_archive
 from ._training import TrainingConfig
-from ._work import DayResult, FileResult, Site, TaskFailure, process_day, process_file
+from ._work import (
+    DayResult,
+    FileResult,
+    Site,
+    TaskFailure,
+    process_day,
+    process_file,
+    remove_stale_partials,
+)
 
 __all__ = ["IngestFailure", "IngestSummary", "ingest_archive", "dask_client", "format_summary"]
 
@@ -44,14 +52,21 @@ class IngestFailure:
 class IngestSummary:
     """What :func:`ingest_archive` did.
 
+    The file counts add up: ``files_found == files_ingested + files_skipped + files_failed``.
+
     Attributes
     ----------
     files_found
-        Image files in the archive (``*.cdf`` a reader takes, of a known site).
+        Every ``*.cdf`` file seen in the archive (other than ``partial-*`` temporary files),
+        including those that could not be used.
     files_ingested, files_skipped
         Files ingested by this run, and files already in the ledger with the same signature.
-    days_rendered, days_skipped
-        Imager-days whose products this run rendered, and those already done.
+    files_failed
+        Files refused by the scan (a link pointing outside the archive, no reader takes the
+        name, unknown site, ...) or whose task failed; each is in ``failures``.
+    days_rendered, days_skipped, days_failed
+        Imager-days whose products this run rendered, those already done, and those that failed
+        (in ``failures``).
     frames
         Frames read by this run's file tasks.
     ephemeris_records, data_product_records
@@ -64,6 +79,8 @@ class IngestSummary:
         Dask workers used.
     elapsed_s
         Wall-clock time (s), including cluster start-up.
+    partial_files_removed
+        Temporary product files (``partial-*``) left by an interrupted run that this run removed.
     """
 
     files_found: int
@@ -78,6 +95,9 @@ class IngestSummary:
     failures: tuple[IngestFailure, ...]
     workers: int
     elapsed_s: float
+    files_failed: int
+    days_failed: int
+    partial_files_removed: int
 
     @property
     def ok(self) -> bool:
@@ -188,6 +208,7 @@ def ingest_archive(
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
+    started = time.time()
     if db_path is None or products_dir is None or data_dir is None:
         from aurorax.config import load_settings
 
@@ -199,6 +220,8 @@ def ingest_archive(
     products_dir = Path(products_dir).expanduser().resolve()
     sites = load_sites()
     files, problems = scan_archive(archive, sites)
+    # Before any worker starts: every partial file older than this run is a dead run's.
+    partials_removed = remove_stale_partials(products_dir, started)
     failures = [IngestFailure(str(p.path), p.message) for p in problems]
 
     with Repository(db_path) as repo:
@@ -226,7 +249,8 @@ def ingest_archive(
         waiting = {f.relative for f in todo}
         pending = {u: sum(f.relative in waiting for f in group) for u, group in days.items()}
         done = {u: [f for f in group if f.relative not in waiting] for u, group in days.items()}
-        counts = dict.fromkeys(("ingested", "rendered", "days_skipped", "frames", "eph", "dp"), 0)
+        names = "ingested failed rendered days_skipped days_failed frames eph dp".split()
+        counts = dict.fromkeys(names, 0)
 
         bar = tqdm(total=len(todo) + len(days), desc="ingest", unit="task", disable=not progress)
         with contextlib.ExitStack() as stack:
@@ -302,17 +326,21 @@ def ingest_archive(
                     result = future.result()
                 except Exception as exc:  # a worker bug or a lost worker: report, go on
                     unit, path = unit_of[future.key]
-                    result = TaskFailure(unit, path, f"{path}: task failed: {exc!r}")
+                    # The type only: an exception's text may quote what a file contains.
+                    log.debug("task %s failed", unit, exc_info=exc)
+                    result = TaskFailure(unit, path, f"{path}: task failed ({type(exc).__name__})")
                 finally:
                     future.release()
                 if isinstance(result, TaskFailure):
                     failures.append(IngestFailure(result.path, result.message))
+                    counts["failed" if result.unit in by_unit else "days_failed"] += 1
                 elif isinstance(result, FileResult):
                     try:
                         stored = repo.ingest_ephemeris(result.ephemeris)
                     except AuroraXError as exc:
                         path = by_unit[result.unit].path
                         failures.append(IngestFailure(str(path), f"{path}: {exc}"))
+                        counts["failed"] += 1
                     else:
                         write_ledger(repo, result.unit, result.signature, stored)
                         counts["ingested"] += 1
@@ -324,6 +352,7 @@ def ingest_archive(
                         stored = repo.ingest_data_products(result.products)
                     except AuroraXError as exc:
                         failures.append(IngestFailure(result.unit, f"{result.unit}: {exc}"))
+                        counts["days_failed"] += 1
                     else:
                         write_ledger(repo, result.unit, result.signature, stored)
                         counts["rendered"] += 1
@@ -339,7 +368,7 @@ def ingest_archive(
         bar.close()
 
     return IngestSummary(
-        files_found=len(files),
+        files_found=len(files) + len(problems),
         files_ingested=counts["ingested"],
         files_skipped=len(files) - len(todo),
         days_rendered=counts["rendered"],
@@ -351,23 +380,35 @@ def ingest_archive(
         failures=tuple(failures),
         workers=n_workers,
         elapsed_s=time.perf_counter() - t0,
+        files_failed=len(problems) + counts["failed"],
+        days_failed=counts["days_failed"],
+        partial_files_removed=partials_removed,
     )
 
 
 def format_summary(summary: IngestSummary) -> str:
-    """The summary as the CLI prints it: counts, then one line per failure (naming the file)."""
+    """The summary as the CLI prints it: counts, then one line per failure (naming the file).
+
+    The first line's counts add up: found = ingested + already done + failed.
+    """
+    days_failed = f", {summary.days_failed} failed" if summary.days_failed else ""
     lines = [
         f"{summary.files_found} image files: {summary.files_ingested} ingested, "
-        f"{summary.files_skipped} already done, {len(summary.failures)} failed",
+        f"{summary.files_skipped} already done, {summary.files_failed} failed",
         f"{summary.frames} frames -> {summary.ephemeris_records} ephemeris records; "
-        f"{summary.days_rendered} imager-days rendered ({summary.days_skipped} already done) -> "
-        f"{summary.data_product_records} data product records",
+        f"{summary.days_rendered} imager-days rendered ({summary.days_skipped} already done"
+        f"{days_failed}) -> {summary.data_product_records} data product records",
         (
             f"{summary.workers} Dask workers, {summary.elapsed_s:.1f} s"
             if summary.workers
             else f"nothing left to compute (no Dask cluster started), {summary.elapsed_s:.1f} s"
         ),
     ]
+    if summary.partial_files_removed:
+        lines.append(
+            f"removed {summary.partial_files_removed} stale partial product file(s) "
+            "left by an interrupted run"
+        )
     if summary.data_sources_created:
         lines.append("created data sources: " + ", ".join(summary.data_sources_created))
     if summary.failures:

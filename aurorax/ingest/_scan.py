@@ -1,14 +1,20 @@
 """Finding the image files of an archive and the site and data source each belongs to.
 
-Any ``*.cdf`` under the archive folder counts (THEMIS-style layout or flat): the ASI core's reader
-registry says which reader takes it (by file name, as :func:`aurorax.asi.get_reader` decides), the
+Any ``*.cdf`` under the archive folder counts (THEMIS-style layout or flat), except the temporary
+``partial-*`` files of an unfinished write: the ASI core's reader registry says which reader takes it (by file name, as :func:`aurorax.asi.get_reader` decides), the
 name gives the site and hour (``<prefix>_<site>_<YYYYMMDDHH>_vNN.cdf``), and the shipped site table
 (``data/sites.csv``, :func:`aurorax.demo.load_sites`) gives the site's coordinates and data source.
+
+Symbolic links are followed only to files inside the archive: a link pointing out of it (to another
+user's files, say) is refused without being opened, and so is anything that is not a regular file
+(a broken link, a FIFO that would block the reader). Folder links are not descended into.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +69,7 @@ class ArchiveFile:
 
 @dataclass(frozen=True)
 class ScanProblem:
-    """A file the scan cannot ingest (no reader, unknown site)."""
+    """A ``*.cdf`` the scan cannot ingest (refused link, not a file, no reader, unknown site)."""
 
     path: Path
     message: str
@@ -86,8 +92,10 @@ def scan_archive(
     files
         Sorted by (program, site, hour, path).
     problems
-        ``*.cdf`` files no reader recognises, or of a site missing from the site table, each with a
-        message naming the file.
+        The other ``*.cdf`` files, each with a message naming it: symbolic links pointing outside
+        the archive (not followed) or to nothing, non-regular files, names no reader
+        recognises, sites missing from the site table. ``len(files) + len(problems)`` is every
+        ``*.cdf`` file seen.
     """
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -95,9 +103,16 @@ def scan_archive(
     sites = load_sites() if sites is None else sites
     known = set(zip(sites["program"], sites["site_uid"], strict=True))
     files, problems = [], []
-    for path in sorted(p for p in folder.rglob("*.cdf") if p.is_file()):
+    # rglob does not descend into linked folders; resolve() below catches links to files.
+    for path in sorted(folder.rglob("*.cdf")):
         if path.name.startswith("partial-"):
             continue  # an unfinished write (the demo's and our temp-file convention)
+        if path.is_dir():
+            continue  # a folder (or a link to one) named *.cdf: not a file, never descended into
+        refusal = _refusal(path, folder)
+        if refusal is not None:
+            problems.append(ScanProblem(path, f"{path}: {refusal}"))
+            continue
         try:
             reader = get_reader(path)
         except AsiError as exc:
@@ -120,8 +135,15 @@ def scan_archive(
                 )
             )
             continue
-        hour = pd.to_datetime(match.group(2), format="%Y%m%d%H").tz_localize("UTC")
-        stat = path.stat()
+        try:
+            hour = pd.to_datetime(match.group(2), format="%Y%m%d%H").tz_localize("UTC")
+            info = path.stat()
+        except ValueError:
+            problems.append(ScanProblem(path, f"{path}: no valid hour in the file name"))
+            continue
+        except OSError as exc:  # deleted or replaced since the listing
+            problems.append(ScanProblem(path, f"{path}: cannot be read ({exc.strerror})"))
+            continue
         files.append(
             ArchiveFile(
                 path,
@@ -130,12 +152,36 @@ def scan_archive(
                 program,
                 site_uid,
                 hour,
-                stat.st_size,
-                stat.st_mtime_ns,
+                info.st_size,
+                info.st_mtime_ns,
             )
         )
     files.sort(key=lambda f: (f.program, f.site_uid, f.hour, f.relative))
     return files, problems
+
+
+def _refusal(path: Path, root: Path) -> str | None:
+    """Why ``path`` is not read, or None when it is (or links to) a regular file inside ``root``.
+
+    The checks use the link's target without opening it, so nothing outside the archive is read.
+    """
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return "refused: a symbolic link that cannot be resolved (a loop?)"
+    if not target.is_relative_to(root):
+        return "refused: a symbolic link pointing outside the archive (not followed)"
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return "refused: a symbolic link to a file that does not exist"
+        return "cannot be read (it was removed during the scan)"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not stat.S_ISREG(mode):
+        return "refused: not a regular file"
+    return None
 
 
 def data_source_for(program: str, site_uid: str, sites: pd.DataFrame) -> DataSource:

@@ -3,14 +3,18 @@ minutes) and one per imager-day (daily and hourly keograms, the daily movie).
 
 Tasks return records and never touch the repository (DuckDB allows one writing process: the
 driver writes). A task that cannot read its input returns a :class:`TaskFailure` naming the file
-rather than raising, so one bad file never stops the others. Product files are written under a
-temporary name beside their final one and renamed into place, so a killed ingest never leaves a
-truncated keogram or movie under a URL's name.
+rather than raising, so one bad file never stops the others; its message never echoes what the file
+contains (see :func:`describe_problem`). Product files are written under a temporary name beside
+their final one and renamed into place, so a killed ingest never leaves a truncated keogram or movie
+under a URL's name; :func:`remove_stale_partials` removes the temporary files a killed run left.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +22,17 @@ import numpy as np
 import pandas as pd
 
 from aurorax import geo
-from aurorax.asi import AsiError, Imager, animate_fisheye, make_keogram
+from aurorax.asi import AsiError, AsiFileError, Imager, animate_fisheye, make_keogram
 from aurorax.demo import keogram_image, keogram_url, movie_url, product_path, write_keogram_png
 
 from ._features import MinuteFeatureBuilder, sky_masks
 
-__all__ = ["Site", "TaskFailure", "FileResult", "DayResult", "process_file", "process_day"]
+__all__ = [
+    "Site", "TaskFailure", "FileResult", "DayResult", "process_file", "process_day",
+    "describe_problem", "remove_stale_partials",
+]  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 _COLOURS = {"themis-asi": "gray", "rego": "gist_heat"}
 # Frames per decompression: bounds a worker's memory (THEMIS: 16 MiB, REGO: 64 MiB of uint16).
@@ -72,11 +81,74 @@ class DayResult:
     paths: tuple[str, ...]
 
 
-def _fail(unit: str, path, exc: BaseException) -> TaskFailure:
+# The reader's messages about a file, by their opening words: (pattern, safe wording). The reader
+# puts details from the file's own bytes in its messages (the hex of a wrong magic number, integers
+# decoded from the header, cdflib's error text, the file's variable names); those are dropped, so
+# a message never echoes what a file contains (a text file, or another user's file, say). A
+# wording of None keeps the matched text (it holds only the file name's facts and counts).
+_FILE_PROBLEMS = tuple(
+    (re.compile(pattern), wording)
+    for pattern, wording in (
+        (r"not a CDF file\b", "not a CDF file (it does not begin with a CDF magic number)"),
+        (r"truncated CDF file\b", "truncated CDF file ({size} bytes, fewer than its header says)"),
+        (r"not a readable CDF file\b", "not a readable CDF file (damaged)"),
+        (r"missing variable\(s\) \[[^\]]*\]", None),  # expected names, made from the file name
+        (r"cannot open \([^()]*\)$", None),  # the operating system's reason
+        (r"file name does not follow \S+", None),
+        (r"no image reader recognises this file name", None),
+        (r"cannot read (?:records \d+\.\.\d+ of )?\w+", "{0} (damaged)"),
+        (r"\w+ is not a 1-D CDF_EPOCH variable", None),
+        (r"(\w+) has \d+ dimensions per record, expected 2", "{1} does not hold 2-D frames"),
+        (r"(\w+) returned \d+ records, expected \d+", "{1} holds fewer records than it lists"),
+        (r"frames are \(\d+, \d+\), other files have \(\d+, \d+\)", None),
+        (r"skymap \S+ has shape \(\d+, \d+\) but the frames of \S+ are \(\d+, \d+\)", None),
+    )
+)
+
+
+def describe_problem(exc: BaseException, paths=()) -> tuple[str | None, str]:
+    """``(file, problem)``: which of ``paths`` an error is about (or None) and what went wrong.
+
+    The problem never quotes the file's contents: the reader's messages about a file are reworded
+    (:data:`_FILE_PROBLEMS`; an unknown one becomes "cannot be read as an image file"), other
+    errors of the ASI core (about the parameters: time range, no frames) are kept, and the rest
+    are named by their operating-system reason or their type.
+    """
     text = str(exc)
-    # Readers already start their messages with the path; do not name it twice.
-    message = text if str(path) in text else f"{path}: {text}"
-    return TaskFailure(unit, str(path), message)
+    if isinstance(exc, AsiError):
+        for path in map(str, paths):
+            if text.startswith(f"{path}: "):
+                return path, _file_problem(path, text[len(path) + 2 :])
+        if isinstance(exc, AsiFileError):
+            return None, _file_problem(None, text)
+        return None, text
+    if isinstance(exc, OSError):
+        name = exc.filename if isinstance(exc.filename, str) else None
+        return (name if name in map(str, paths) else None), (exc.strerror or text)
+    # cdflib raises what it happens to hit on a damaged file (struct.error, KeyError, ...).
+    return None, f"cannot be processed ({type(exc).__name__})"
+
+
+def _file_problem(path: str | None, problem: str) -> str:
+    for pattern, wording in _FILE_PROBLEMS:
+        match = pattern.match(problem)
+        if match is None:
+            continue
+        if wording is None:
+            return match.group(0)
+        try:
+            size = os.stat(path).st_size if path else "?"
+        except OSError:
+            size = "?"
+        return wording.format(match.group(0), *match.groups(), size=size)
+    return "cannot be read as an image file"
+
+
+def _fail(unit: str, label, exc: BaseException, paths=()) -> TaskFailure:
+    """A failure whose message starts with the file it is about (else ``label``)."""
+    log.debug("%s failed", unit, exc_info=exc)
+    path, problem = describe_problem(exc, paths or (label,))
+    return TaskFailure(unit, str(label), f"{path or label}: {problem}")
 
 
 def process_file(
@@ -126,7 +198,7 @@ def process_file(
         for chunk_times, frames in imager.iter_chunks(max_frames=_CHUNK_FRAMES):
             builder.add(chunk_times, frames)
         features = builder.result()
-    except (AsiError, OSError, ValueError) as exc:
+    except Exception as exc:  # a damaged file raises anything; describe_problem rewords it
         return _fail(unit, path, exc)
     minutes = pd.DatetimeIndex(features.index)
     frame = pd.DataFrame(
@@ -150,6 +222,85 @@ def process_file(
         if name in fields:
             frame[f"metadata.{name}"] = labels[name].to_numpy()
     return FileResult(unit, signature, len(imager), frame)
+
+
+_PARTIAL = re.compile(r"^partial-(\d+)-.")
+# Process start times are known to the clock tick, the boot time to the second.
+_START_SLACK_S = 2.0
+
+
+def _process_state(pid: int) -> tuple[str, float] | None:
+    """Process ``pid``'s state letter and start (Unix time), where /proc says (Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _writer_alive(pid: int, mtime: float) -> bool:
+    """Whether the process that wrote a file last modified at ``mtime`` may still be running.
+
+    A zombie (dead, not yet reaped) is not running, and a process of that pid that started after
+    the file was last written is another one (pids are reused), so the writer is gone.
+    """
+    if pid <= 0:  # os.kill(0, ...) would mean the process group
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    except (OverflowError, OSError):
+        return False
+    state = _process_state(pid)
+    if state is None:
+        return True  # no /proc: alive as far as we can tell
+    letter, started = state
+    return letter not in "ZX" and started <= mtime + _START_SLACK_S
+
+
+def remove_stale_partials(products_dir, before: float) -> int:
+    """Remove the temporary product files (``partial-<pid>-<name>``) that no process is writing.
+
+    A killed ingest leaves them: its workers died between starting a keogram or movie and renaming
+    it into place. A file is removed when it was last modified before ``before`` (this run's
+    start, Unix time) and its writer, the worker process of pid ``<pid>`` on this machine, is
+    gone (no such process, or one that started after the file was last written). Links and other
+    non-regular files are left alone, and linked folders are not descended into.
+
+    Returns
+    -------
+    int
+        Files removed.
+    """
+    removed = 0
+    for folder, _, names in os.walk(products_dir):
+        for name in names:
+            match = _PARTIAL.match(name)
+            if match is None:
+                continue
+            path = Path(folder, name)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= before:
+                continue
+            if _writer_alive(int(match.group(1)), info.st_mtime):
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
 
 
 def _replace_atomically(write, path: Path) -> Path:
@@ -229,8 +380,8 @@ def process_day(
             (source_id, "movie", times[0], times[-1], url, None, "daily",
              times.floor("min").nunique())
         )  # fmt: skip
-    except (AsiError, OSError, ValueError) as exc:
-        return _fail(unit, ", ".join(Path(p).name for p in paths), exc)
+    except Exception as exc:  # a damaged file raises anything; describe_problem rewords it
+        return _fail(unit, ", ".join(Path(p).name for p in paths), exc, paths)
     columns = [
         "data_source", "data_product_type", "start", "end", "url",
         "metadata.keogram_type", "metadata.movie_type", "metadata.operating_minutes",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -164,3 +168,71 @@ def test_odd_sizes_are_padded(tmp_path):
     video = _read_back(write_movie(frames, tmp_path / "odd.mp4"))
     assert video.shape == (3, 10, 8, 3)
     assert video[:, :9, :7].mean() > 150
+
+
+def test_an_ffmpeg_failure_is_an_oserror_naming_the_file(tmp_path):
+    target = tmp_path / "taken.mp4"
+    target.mkdir()  # ffmpeg cannot open a folder for writing
+    with pytest.raises(OSError) as err:
+        write_movie([np.zeros((8, 8, 3), np.uint8)] * 3, target)
+    assert str(err.value).startswith(f"ffmpeg could not write {target} (exit status ")
+
+
+def _processes_writing(path) -> list[int]:
+    """Live (not zombie) ffmpeg processes whose command line names ``path``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path("/proc", entry, "cmdline").read_bytes()
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        argv = cmdline.split(b"\0")
+        alive = stat.rsplit(")", 1)[1].split()[0] != "Z"
+        if alive and b"ffmpeg" in argv[0].rsplit(b"/", 1)[-1] and os.fsencode(path) in argv:
+            found.append(int(entry))
+    return found
+
+
+_FEEDER = """
+import sys, time
+import numpy as np
+from aurorax.asi import write_movie
+
+def frames():
+    for index in range(100_000):
+        if index == 60:
+            print("sent", flush=True)
+        time.sleep(0.005)
+        yield np.full((64, 64, 3), index % 256, np.uint8)
+
+write_movie(frames(), sys.argv[1], fps=20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only: PR_SET_PDEATHSIG")
+def test_ffmpeg_dies_with_the_process_feeding_it(tmp_path):
+    """Killed with -9, the writer cannot stop ffmpeg itself: the kernel must (no orphan encoder)."""
+    movie = tmp_path / "killed.mp4"
+    env = dict(os.environ, PYTHONWARNINGS="error")
+    feeder = subprocess.Popen(
+        [sys.executable, "-c", _FEEDER, str(movie)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert feeder.stdout.readline() == "sent\n"
+        encoders = _processes_writing(movie)
+        assert len(encoders) == 1, encoders
+    finally:
+        feeder.kill()
+        feeder.wait(timeout=30)
+        feeder.stdout.close()
+    deadline = time.monotonic() + 10
+    while _processes_writing(movie) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_writing(movie) == []
+    # An orphaned ffmpeg reads end-of-file on its stdin and goes on to finish the movie (the
+    # index, 'moov', is written last); killed with its caller, it leaves the movie unfinished.
+    finished = b"moov" in movie.read_bytes()
+    assert not finished, "an ffmpeg outlived the process feeding it and finished the movie"
