@@ -18,8 +18,8 @@ _REASONS = {
     403: "The key may not write this data source, or the server is read-only",
     404: "Not found",
     409: "Duplicate, a conflict with stored records, or a result not ready yet",
-    413: "Request body or record count over the server's limit",
-    429: "Too many searches queued",
+    413: "Request body, record count or answer over the server's limit",
+    429: "Too many searches queued or running; retry after the Retry-After header's seconds",
 }
 
 
@@ -32,7 +32,12 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    return {str(c): _json(_ref("Error"), _REASONS[c]) for c in codes}
+    out = {str(c): _json(_ref("Error"), _REASONS[c]) for c in codes}
+    if "429" in out:
+        out["429"]["headers"] = {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
+        }
+    return out
 
 
 def _body(schema: dict) -> dict:
@@ -390,7 +395,10 @@ def _search_ops(segment: str, query_schema: str, label: str) -> dict:
             "summary": f"Run a {label} search and return its result",
             "parameters": [fmt, *_PAGING],
             "requestBody": _body(_ref(query_schema)),
-            "responses": {"200": _json(_ref("SearchData"), "The result"), **_errors(400, 413)},
+            "responses": {
+                "200": _json(_ref("SearchData"), "The result"),
+                **_errors(400, 413, 429),
+            },
         },
         (f"{base}/requests/{{request_id}}", "get"): {
             "summary": f"Status of a {label} search request, with logs and duration",
@@ -405,7 +413,10 @@ def _search_ops(segment: str, query_schema: str, label: str) -> dict:
         (f"{base}/requests/{{request_id}}/data", "get"): {
             "summary": f"Result of a finished {label} search (paginated with page, page_size)",
             "parameters": [_REQUEST_ID, fmt, *_PAGING],
-            "responses": {"200": _json(_ref("SearchData"), "The result"), **_errors(400, 404, 409)},
+            "responses": {
+                "200": _json(_ref("SearchData"), "The result"),
+                **_errors(400, 404, 409, 413),
+            },
         },
     }
 
