@@ -250,7 +250,9 @@ def test_a_search_listing_too_many_filter_values_is_refused(api):
             "(split it into several searches)"
         )
     # Under the limit the same search runs.
-    assert api("POST", "/ephemeris/search_synchronous", json=_ephemeris_search(["definitive"] * 10)).ok
+    assert api(
+        "POST", "/ephemeris/search_synchronous", json=_ephemeris_search(["definitive"] * 10)
+    ).ok
 
 
 def test_a_search_body_over_a_mib_is_refused_unparsed(api):
