@@ -41,6 +41,9 @@ def _navigation(current: str) -> pn.pane.Markdown:
 def _templated(slug: str, title: str, page_factory, settings: Settings):
     # A plain function (not functools.partial): Panel calls only real functions as session factories.
     def build():
+        # The page first: it checks the address's parameters (a bad ?theme= among them) before
+        # any Panel object reads them.
+        page = page_factory(settings.db_path)
         # Bootstrap: the one bundled design that fetches no web font (Fast and Material load Google
         # Fonts, which an offline machine cannot reach).
         return pn.template.BootstrapTemplate(
@@ -48,7 +51,7 @@ def _templated(slug: str, title: str, page_factory, settings: Settings):
             header_background="#0b3d2e",
             sidebar=[_navigation(slug)],
             sidebar_width=220,
-            main=[page_factory(settings.db_path)],
+            main=[page],
         )
 
     return build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from aurorax.engine import HEMISPHERES, LOGICAL_OPERATORS
+from aurorax.engine import HEMISPHERES, LOGICAL_OPERATORS, ConjunctionQuery
 
 __all__ = [
     "BLOCK_KINDS",
@@ -15,6 +15,7 @@ __all__ = [
     "UNORDERED",
     "block_card",
     "empty_block",
+    "fill_form",
     "filter_row",
     "parse_locations",
 ]
@@ -191,3 +192,32 @@ def block_card(s, index: int, name: str, block: dict) -> pn.Card:
         collapsible=False,
         sizing_mode="stretch_width",
     )
+
+
+def fill_form(state, body: dict) -> str:
+    """Fill ``state``'s form (a ``ConjunctionSearchState``) with a shared search ``body``, e.g.
+    from the address; return '' or why it is not a search the page can run (then the form is
+    to be thrown away: it may be half filled).
+
+    A search the form shows but cannot run as it stands (its end day before its start day)
+    counts as one: the form shows it and the search says what is wrong, as for a search made
+    on the form.
+    """
+    try:
+        state.apply_body(body)
+    except Exception as exc:  # any JSON a visitor wrote (a list for a block, a text for a number)
+        return _short(exc)
+    try:
+        state.body()
+    except ValueError:
+        return ""
+    try:
+        ConjunctionQuery.from_json(body)  # validation errors name the field
+    except Exception as exc:
+        return _short(exc)
+    return ""
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "..."

@@ -11,6 +11,7 @@ URL parameters (so the Conjunction search page can link in)::
 
 ``site`` is the imager's site_uid (``program:site_uid`` to pick among programs, e.g.
 ``rego:gill``), ``spacecraft`` a platform, ``start``/``end`` UTC ISO times (``[start, end)``).
+A value that cannot be used leaves the page at its default for it, and the status says why.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._query import identifier, read_query, utc_time
 from app.pages._widgets import status_alert
 from aurorax.asi import equal_area_mask, footprint_intensity, lla_to_azel_pixel
 from aurorax.config import load_settings
@@ -40,6 +42,7 @@ __all__ = [
     "MAX_WINDOW",
     "FOOTPRINT_KM",
     "NO_PASS",
+    "QUERY",
 ]
 
 #: Longest analysis window (every frame of it is read).
@@ -51,6 +54,13 @@ _MARGIN = pd.Timedelta(minutes=2)
 _EARTH_RADIUS_KM = 6371.2
 #: The pass selector's entry for "no pass chosen: the window is set by hand".
 NO_PASS = "(none: set the window below)"
+#: The address's query parameters (see the module docstring).
+QUERY = {
+    "site": identifier("a site_uid (program:site_uid to pick a program)"),
+    "spacecraft": identifier("a platform, e.g. swarmb"),
+    "start": utc_time(),
+    "end": utc_time(),
+}
 #: Lowest elevation at which a footprint counts as in the imager's field of view, degrees.
 PASS_MIN_ELEVATION_DEG = 10.0
 
@@ -116,7 +126,11 @@ class AnalysisState(param.Parameterized):
         """Offer the imagers with image files and the spacecraft; pick the URL's choices, or
         the first imager and the first spacecraft whose footprint passes through its field of
         view where there are images (that pass's window), or else the first spacecraft at its
-        closest approach on the first day with images."""
+        closest approach on the first day with images.
+
+        A choice that cannot be used (no such imager or spacecraft, a window that cannot be
+        read, is reversed or longer than ``MAX_WINDOW``) is left to the default, and the status
+        says why."""
         try:
             imagers = services.analysis_imagers(Path(self.db_path), Path(self.asi_dir))
             crafts = services.analysis_spacecraft(Path(self.db_path))
@@ -134,31 +148,30 @@ class AnalysisState(param.Parameterized):
         self._names.update(dict(crafts))
         self.param.site.objects = sites
         self.param.spacecraft.objects = [p for p, _ in crafts]
+        problems = []
         chosen = sites[0]
         if site:
             matches = [s for s in sites if s == site.lower() or s.split(":")[1] == site.lower()]
-            if not matches:
-                self.status = f"No imager {site!r} with image files; choose one of {sites}."
-                return
-            chosen = matches[0]
+            if matches:
+                chosen = matches[0]
+            else:
+                problems.append(f"No imager {site!r} with image files; choose one of {sites}.")
         objects = self.param.spacecraft.objects
-        craft = spacecraft.lower() if spacecraft else objects[0]
-        if craft not in objects:
-            self.status = f"No spacecraft {spacecraft!r}; choose one of {objects}."
-            return
+        craft = objects[0]
+        if spacecraft and spacecraft.lower() in objects:
+            craft = spacecraft.lower()
+        elif spacecraft:
+            problems.append(f"No spacecraft {spacecraft!r}; choose one of {objects}.")
+            spacecraft = ""
+        window = self._window(start, end, problems)
         first_pass = None
-        if not (start and end):
+        if window is None:
             first_pass = self._first_pass(chosen, [craft] if spacecraft else objects)
             craft = first_pass[0] if first_pass else craft
         with param.parameterized.batch_call_watchers(self):
             self.site, self.spacecraft = chosen, craft
-            if start and end:
-                try:
-                    self.start = _utc(start).tz_convert(None).to_pydatetime()
-                    self.end = _utc(end).tz_convert(None).to_pydatetime()
-                except ValueError as exc:
-                    self.status = f"Cannot read the time window {start!r} to {end!r}: {exc}"
-                    return
+            if window is not None:
+                self.start, self.end = window
             elif first_pass:
                 self.start, self.end = _naive_window(*first_pass[1])
             else:
@@ -169,6 +182,33 @@ class AnalysisState(param.Parameterized):
             self.analyse()
         if first_pass:  # show it in the selector (the window is already that pass's)
             self.passage = next(k for k, v in self._passes.items() if v == first_pass[1])
+        if problems:
+            self.status = " ".join([*problems, self.status]).strip()
+
+    @staticmethod
+    def _window(start: str, end: str, problems: list) -> tuple | None:
+        # The window [start, end) as naive UTC datetimes, or None (and why, in problems).
+        if not (start or end):
+            return None
+        if not (start and end):
+            problems.append(
+                "The time window needs both start and end (UTC times, [start, end)); "
+                "showing the default window."
+            )
+            return None
+        try:
+            first, last = _utc(start), _utc(end)
+        except (ValueError, OverflowError) as exc:
+            problems.append(f"Cannot read the time window {start!r} to {end!r}: {exc}")
+            return None
+        if not first < last <= first + MAX_WINDOW:
+            problems.append(
+                f"The time window {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} is not "
+                "one the page analyses: the end must be after the start and at most "
+                f"{MAX_WINDOW / pd.Timedelta(hours=1):g} hours later; showing the default window."
+            )
+            return None
+        return first.tz_convert(None).to_pydatetime(), last.tz_convert(None).to_pydatetime()
 
     def _first_pass(self, site: str, crafts) -> tuple[str, tuple] | None:
         # The first spacecraft (in the given order) with a pass through the site's field of
@@ -539,16 +579,16 @@ def create_page(db_path: Path, asi_dir: Path | None = None) -> AnalysisPage:
     Images come from ``asi_dir`` (default: the configured ``settings.asi_dir``). The URL's
     ``site``, ``spacecraft``, ``start`` and ``end`` query parameters pick the analysis.
     """
+    args = read_query(QUERY)
     if asi_dir is None:
         asi_dir = load_settings().asi_dir
     state = AnalysisState(db_path=str(db_path), asi_dir=str(asi_dir))
-    args = {}
-    if pn.state.curdoc is not None and pn.state.session_args:
-        args = {k: v[0].decode() for k, v in pn.state.session_args.items() if v}
+    start, end = args.get("start"), args.get("end")
     state.load(
         site=args.get("site", ""),
         spacecraft=args.get("spacecraft", ""),
-        start=args.get("start", ""),
-        end=args.get("end", ""),
+        start=start.isoformat() if start else "",
+        end=end.isoformat() if end else "",
     )
+    state.status = args.before(state.status)
     return AnalysisPage(state)

@@ -11,10 +11,14 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._query import read_query
 from app.pages._widgets import status_alert
 from aurorax.viz import plot_availability
 
-__all__ = ["AvailabilityState", "AvailabilityPage", "create_page"]
+__all__ = ["AvailabilityState", "AvailabilityPage", "create_page", "QUERY"]
+
+#: The address's query parameters: none (but Panel's ``theme``, which every page reads).
+QUERY: dict = {}
 
 _ALL = "all"
 _KINDS = {"Ephemeris": "ephemeris", "Data products": "data_products"}
@@ -156,7 +160,9 @@ class AvailabilityPage(pn.viewable.Viewer):
 
 
 def create_page(db_path: Path) -> AvailabilityPage:
-    """A fresh availability page for one browser session."""
+    """A fresh availability page for one browser session (query parameters: see ``QUERY``)."""
+    args = read_query(QUERY)
     state = AvailabilityState(db_path=str(db_path))
     state.load()
+    state.status = args.before(state.status)
     return AvailabilityPage(state)

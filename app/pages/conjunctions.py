@@ -28,8 +28,10 @@ from app.pages._conjunction_form import (
     UNORDERED,
     block_card,
     empty_block,
+    fill_form,
     parse_locations,
 )
+from app.pages._query import json_object, keep_in_address, read_query
 from app.pages._widgets import status_alert
 from aurorax.engine import (
     CONJUNCTION_TYPES,
@@ -38,10 +40,12 @@ from aurorax.engine import (
     field_of_view_radius_km,
 )
 
-__all__ = ["ConjunctionSearchState", "ConjunctionSearchPage", "EXAMPLES", "create_page"]
+__all__ = ["ConjunctionSearchState", "ConjunctionSearchPage", "EXAMPLES", "QUERY", "create_page"]
 
 MAX_ROWS = 10_000
 _LOCATION = {"nbtrace": "nbtrace", "sbtrace": "sbtrace", "geographic": "geo"}
+#: The address's query parameter: a search to fill the form with and run.
+QUERY = {"q": json_object("a conjunction search body as the page's Share link writes it")}
 
 
 class ConjunctionSearchState(param.Parameterized):
@@ -575,20 +579,20 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
 
 def create_page(db_path: Path) -> ConjunctionSearchPage:
     """A fresh conjunction search page for one browser session (``?q=<JSON body>`` reruns it)."""
+    args = read_query(QUERY)
     state = ConjunctionSearchState(db_path=str(db_path))
     state.load()
-    # Only in a served session: the address bar is the session's, not a global one.
-    session = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
-    location = pn.state.location if session else None
-    if location is not None and not state.status:
-        # Read ?q= ourselves: Panel's query parsing already turns the JSON text into a dict.
-        shared = location.query_params.get("q")
-        location.sync(state, {"query_json": "q"})
-        if shared:
-            try:
-                state.apply_body(json.loads(shared) if isinstance(shared, str) else shared)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                state._fail(f"The search in the address cannot be read: {exc}")
-            else:
-                state.search()
+    body = args.get("q")
+    if body is not None and not state.status:
+        reason = fill_form(state, body)
+        if reason:  # the default form, and why
+            state = ConjunctionSearchState(db_path=str(db_path))
+            state.load()
+            args = args.rejected("q", f"it is not a search this page can run ({reason})")
+        else:
+            state.search()
+    if args.problems:
+        kind = state.status_kind if state.status and state.status_kind == "danger" else "warning"
+        state.status, state.status_kind = args.before(state.status), kind
+    keep_in_address(state, {"query_json": "q"}, args)
     return ConjunctionSearchPage(state)

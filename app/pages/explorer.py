@@ -13,10 +13,16 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._query import decimal, keep_in_address, read_query, whole_number
 from app.pages._widgets import status_alert
 from aurorax.viz import GLOBE_LAYERS, plot_globe
 
-__all__ = ["ExplorerState", "ExplorerPage", "create_page"]
+__all__ = ["ExplorerState", "ExplorerPage", "create_page", "QUERY"]
+
+#: The address's query parameters: the minute of the day shown and the view's centre.
+QUERY = {"minute": whole_number(0, 1439), "lat": decimal(-90, 90), "lon": decimal(-180, 180)}
+# State parameter -> query parameter.
+_ADDRESS = {"minute": "minute", "central_lat": "lat", "central_lon": "lon"}
 
 _LAYER_LABELS = {
     "coastlines": "Coastlines",
@@ -63,8 +69,9 @@ class ExplorerState(param.Parameterized):
         day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
         return pd.Timestamp(day).tz_localize("UTC") + pd.Timedelta(minutes=self.minute)
 
-    def load(self) -> None:
-        """Default to the first day of the repository and the first minute with images."""
+    def load(self, minute: int | None = None) -> None:
+        """Show the first day of the repository at ``minute`` (by default the first minute
+        with images, plus ten)."""
         try:
             sources = services.repository_counts(Path(self.db_path))
         except Exception as exc:  # shown on the page, never a stack trace
@@ -79,7 +86,9 @@ class ExplorerState(param.Parameterized):
         with param.parameterized.batch_call_watchers(self):
             self.day = day
             self.image_hours, self._hours_of = hours, day
-            if hours:
+            if minute is not None:
+                self.minute = minute
+            elif hours:
                 self.minute = hours[0].hour * 60 + 10
         # The watchers of day and minute run refresh() as the batch ends.
 
@@ -176,11 +185,6 @@ class ExplorerPage(pn.viewable.Viewer):
 
     def __panel__(self):
         s = self.state
-        if pn.state.location is not None:
-            # The minute and the view go into the URL, so an event view can be shared.
-            pn.state.location.sync(
-                s, {"minute": "minute", "central_lat": "lat", "central_lon": "lon"}
-            )
         time_label = pn.bind(
             lambda *_: f"**{s.time:%Y-%m-%d %H:%M} UTC**" if s.time is not None else "",
             s.param.day,
@@ -231,8 +235,15 @@ def _default_asi_dir(db_path: Path) -> Path:
 
 
 def create_page(db_path: Path, asi_dir: Path | None = None) -> ExplorerPage:
-    """A fresh Event Explorer for one browser session."""
+    """A fresh Event Explorer for one browser session (``?minute=375&lat=56.4&lon=-94.6`` in
+    the URL picks the minute of the day and the view)."""
+    args = read_query(QUERY)
     asi = Path(asi_dir) if asi_dir is not None else _default_asi_dir(db_path)
-    state = ExplorerState(db_path=str(db_path), asi_dir=str(asi))
-    state.load()
+    view = {"central_lat": args.get("lat"), "central_lon": args.get("lon")}
+    view = {name: value for name, value in view.items() if value is not None}
+    state = ExplorerState(db_path=str(db_path), asi_dir=str(asi), **view)
+    state.load(minute=args.get("minute"))
+    state.status = args.before(state.status)
+    # The minute and the view go into the URL, so an event view can be shared.
+    keep_in_address(state, _ADDRESS, args)
     return ExplorerPage(state)

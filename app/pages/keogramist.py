@@ -13,15 +13,18 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._query import read_query, utc_day
 from app.pages._widgets import status_alert
 from aurorax.asi import AsiError
 from aurorax.config import load_settings
 from aurorax.viz import plot_fisheye, plot_keogram_rows
 
-__all__ = ["KeogramistState", "KeogramistPage", "create_page", "MAX_ROWS"]
+__all__ = ["KeogramistState", "KeogramistPage", "create_page", "MAX_ROWS", "QUERY"]
 
 #: Most keogram rows drawn at once (the datashader raster stays fast well beyond this).
 MAX_ROWS = 60
+#: The address's query parameters: the first and the last UTC day searched.
+QUERY = {"start": utc_day(), "end": utc_day()}
 _DAY = pd.Timedelta(days=1)
 _ROW_COLUMNS = [
     "label",
@@ -62,7 +65,8 @@ class KeogramistState(param.Parameterized):
 
     def load(self, start: str = "", end: str = "") -> None:
         """Offer the programs with keogram records and search ``start`` to ``end`` (ISO days,
-        e.g. from the URL), by default the first day that has any."""
+        e.g. from the URL), by default the first day that has any (also when the days cannot
+        be read or are reversed: the status says so)."""
         try:
             sources = services.repository_counts(Path(self.db_path))
         except Exception as exc:  # shown on the page, never a stack trace
@@ -80,17 +84,23 @@ class KeogramistState(param.Parameterized):
             return
         self.param.programs.objects = sorted(everything["program"].unique())
         first_day = last_day = everything["start"].min().date()
+        problem = ""
         if start or end:
             try:
-                first_day = dt.date.fromisoformat(start or end)
-                last_day = dt.date.fromisoformat(end or start)
+                days = dt.date.fromisoformat(start or end), dt.date.fromisoformat(end or start)
             except ValueError as exc:
-                self.status = f"Cannot read the days {start!r} to {end!r}: {exc}"
-                return
+                problem = f"Cannot read the days {start!r} to {end!r}: {exc}"
+            else:
+                if days[1] < days[0]:
+                    problem = f"The end day {days[1]} is before the start day {days[0]}."
+                else:
+                    first_day, last_day = days
         with param.parameterized.batch_call_watchers(self):
             self.start = first_day
             self.end = last_day
         self.search()
+        if problem:  # the first day with keograms is shown instead
+            self.status = " ".join([problem, self.status]).strip()
 
     def _filter_json(self) -> str:
         if not self.min_operating_minutes:
@@ -349,6 +359,7 @@ def create_page(
     Images come from ``asi_dir`` and movies from ``products_dir`` (default: the configured
     ``settings.asi_dir`` and ``settings.products_dir``).
     """
+    args = read_query(QUERY)
     if asi_dir is None or products_dir is None:
         settings = load_settings()
         asi_dir = settings.asi_dir if asi_dir is None else asi_dir
@@ -356,8 +367,7 @@ def create_page(
     state = KeogramistState(
         db_path=str(db_path), asi_dir=str(asi_dir), products_dir=str(products_dir)
     )
-    args = {}
-    if pn.state.curdoc is not None and pn.state.session_args:
-        args = {k: v[0].decode() for k, v in pn.state.session_args.items() if v}
-    state.load(start=args.get("start", ""), end=args.get("end", ""))
+    start, end = args.get("start"), args.get("end")
+    state.load(start=start.isoformat() if start else "", end=end.isoformat() if end else "")
+    state.status = args.before(state.status)
     return KeogramistPage(state)

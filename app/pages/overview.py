@@ -13,10 +13,14 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
+from app.pages._query import read_query
 from app.pages._widgets import status_alert
 from aurorax.viz import plot_record_counts
 
-__all__ = ["OverviewState", "OverviewPage", "create_page"]
+__all__ = ["OverviewState", "OverviewPage", "create_page", "QUERY"]
+
+#: The address's query parameters: none (but Panel's ``theme``, which every page reads).
+QUERY: dict = {}
 
 _ALL = "all"
 _COLUMNS = {
@@ -142,7 +146,9 @@ class OverviewPage(pn.viewable.Viewer):
 
 
 def create_page(db_path: Path) -> OverviewPage:
-    """A fresh overview page for one browser session."""
+    """A fresh overview page for one browser session (query parameters: see ``QUERY``)."""
+    args = read_query(QUERY)
     state = OverviewState(db_path=str(db_path))
     state.load()
+    state.status = args.before(state.status)
     return OverviewPage(state)

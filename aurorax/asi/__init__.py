@@ -6,19 +6,37 @@ with the first row at the top (map view, as asilib plots fisheyes). See ``docs/a
 """
 
 from . import _cdf  # noqa: F401  (registers the THEMIS and REGO readers)
-from ._cdf import RegoReader, ThemisReader, write_rego_cdf, write_themis_cdf
+from ._cdf import (
+    RegoReader,
+    ThemisReader,
+    ThemisThumbnailReader,
+    write_rego_cdf,
+    write_themis_cdf,
+)
+from ._download import AsiDownloadError
 from ._files import (
+    download_files,
     download_skymaps,
     find_image_files,
     image_path,
     image_relative_path,
     local_image_hours,
     skymap_folder,
+    stream0_relative_path,
 )
 from ._geometry import azel_to_lla, lla_to_azel
 from ._grid import GlobalGrid, GridIndex, Mosaic
 from ._imager import Imager
 from ._keogram import KEOGRAM_AXES, Keogram, make_keogram
+from ._pgm import (  # registers the UCalgary stream0 PGM readers
+    PgmRegoReader,
+    PgmThemisReader,
+    PgmTrexBlueReader,
+    PgmTrexNirReader,
+    SpectrographRefusal,
+    read_pgm_stream,
+    write_ucalgary_pgm,
+)
 from ._projection import (
     DEFAULT_ALTITUDE_KM,
     DEFAULT_MIN_ELEVATION_DEG,
@@ -33,12 +51,23 @@ from ._registry import (
     AsiError,
     AsiFileError,
     AsiFileNotFoundError,
+    ImageProgram,
     ImageReader,
+    get_program,
     get_reader,
     list_readers,
+    register_program,
     register_reader,
 )
 from ._skymap import Skymap, load_skymap, read_skymap, skymap_file_date, write_skymap
+from ._trex_rgb import TrexRgbReader, write_trex_rgb_h5
+from ._ucalgary import (  # registers the stream0 programs for Imager(program=...)
+    STREAM0_PROGRAMS,
+    Calibration,
+    find_stream0_files,
+    read_calibration,
+    to_rayleighs,
+)
 
 __all__ = [
     "AsiError",
@@ -80,6 +109,25 @@ __all__ = [
     "write_rego_cdf",
     "write_skymap",
     "write_themis_cdf",
+    # UCalgary native formats
+    "Calibration",
+    "ImageProgram",
+    "PgmRegoReader",
+    "PgmThemisReader",
+    "PgmTrexBlueReader",
+    "PgmTrexNirReader",
+    "STREAM0_PROGRAMS",
+    "SpectrographRefusal",
+    "ThemisThumbnailReader",
+    "TrexRgbReader",
+    "find_stream0_files",
+    "get_program",
+    "read_calibration",
+    "read_pgm_stream",
+    "register_program",
+    "to_rayleighs",
+    "write_trex_rgb_h5",
+    "write_ucalgary_pgm",
 ]
 
 # tools
@@ -107,6 +155,9 @@ from ._keogram_store import (  # noqa: E402
 from ._montage import make_montage  # noqa: E402
 
 __all__ += [
+    "AsiDownloadError",
+    "download_files",
+    "stream0_relative_path",
     "keogram_store_path",
     "load_keogram",
     "save_keogram",

@@ -39,7 +39,13 @@ from ._cdfblocks import read_records, variable_layout
 from ._registry import AsiFileError, register_reader
 from ._time import CDF_EPOCH_UNIX_MS, cdf_epoch_to_utc, utc_to_cdf_epoch
 
-__all__ = ["ThemisReader", "RegoReader", "write_themis_cdf", "write_rego_cdf"]
+__all__ = [
+    "ThemisReader",
+    "ThemisThumbnailReader",
+    "RegoReader",
+    "write_themis_cdf",
+    "write_rego_cdf",
+]
 
 # First four bytes of CDF files: version 3, version 2.6/2.7 and version 2.5 and older.
 _CDF_MAGIC = (b"\xcd\xf3\x00\x01", b"\xcd\xf2\x60\x02", b"\x00\x00\xff\xff")
@@ -56,6 +62,7 @@ class _Layout:
     shape: tuple[int, int]
     project: str
     description: str
+    date_digits: int = 10  # YYYYMMDDHH (hourly files); 8 for daily files
 
 
 def _check_magic(path: Path) -> None:
@@ -97,7 +104,9 @@ class _CdfImageReader:
 
     def __init__(self) -> None:
         lay = self.layout
-        self._pattern = re.compile(rf"^{lay.file_prefix}_([a-z0-9]+)_(\d{{10}})_v\d\d\.cdf$")
+        self._pattern = re.compile(
+            rf"^{lay.file_prefix}_([a-z0-9]+)_(\d{{{lay.date_digits}}})_v\d\d\.cdf$"
+        )
         self.name = lay.name
 
     def can_read(self, path: Path) -> bool:
@@ -109,7 +118,7 @@ class _CdfImageReader:
         match = self._pattern.match(path.name)
         if match is None:
             raise AsiFileError(
-                f"{path}: file name does not follow {self.layout.file_prefix}_<site>_<YYYYMMDDHH>_vNN.cdf"
+                f"{path}: file name does not follow {self.layout.file_prefix}_<site>_<date>_vNN.cdf"
             )
         try:
             cdf = cdflib.CDF(path)
@@ -227,6 +236,44 @@ class RegoReader(_CdfImageReader):
         "REGO",
         "Redline Emission Geospace Observatory 630.0 nm imager, 3sec Level-1",
     )
+
+
+@register_reader
+class ThemisThumbnailReader(_CdfImageReader):
+    """THEMIS ASI L1 thumbnail files ``thg_l1_ast_<site>_<YYYYMMDD>_v01.cdf`` (one day, 32 x 32).
+
+    Observed on the real Gakona file ``thg_l1_ast_gako_20110505_v01.cdf``: ``thg_ast_<site>``
+    (1075, 32, 32) uint16 at ~3 s; ``thg_ast_<site>_epoch`` is a VIRTUAL variable with a single
+    stored record (the CDAWeb ``comp_themis_epoch`` function builds it from ``_epoch0`` + ``_time``),
+    so the frame times come from ``thg_ast_<site>_time`` (Unix seconds). The frames are stored in
+    the same orientation as the full-resolution files (assumed: same pipeline) and are read the
+    same way. No 32 x 32 skymap is distributed; ``Imager`` therefore needs one passed in.
+    """
+
+    layout = _Layout(
+        "themis_ast",
+        "thg_ast",
+        "thg_l1_ast",
+        (32, 32),
+        "THEMIS",
+        "Ground-based All Sky Imager, thumbnails, Level-1, THEMIS GBO network",
+        date_digits=8,
+    )
+
+    def read_times(self, path: Path) -> pd.DatetimeIndex:
+        cdf, var = self._open(path)
+        n_rec = int(cdf.varinq(var).Last_Rec) + 1
+        try:
+            unix_s = np.atleast_1d(cdf.varget(f"{var}_time"))
+        except Exception as exc:
+            raise AsiFileError(f"{path}: cannot read {var}_time ({exc})") from exc
+        if unix_s.ndim != 1 or unix_s.dtype.kind != "f" or len(unix_s) != n_rec:
+            raise AsiFileError(
+                f"{path}: {var}_time is not a 1-D CDF_REAL8 variable with one value per frame "
+                f"({n_rec} frames)"
+            )
+        us = np.round(unix_s * 1e6).astype("int64").astype("datetime64[us]")
+        return pd.DatetimeIndex(us, tz="UTC").as_unit("ns")
 
 
 def _write(layout: _Layout, path, site_uid: str, times, frames, exposure_s: float) -> Path:

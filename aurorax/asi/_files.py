@@ -1,12 +1,16 @@
-"""Finding image and skymap files by site and time, with an optional HTTP download.
+"""Finding image and skymap files by site and time, and downloading them from a mirror.
 
-Directory layout under the ASI data folder (``settings.asi_dir``), mirrored by the download server::
+Directory layout under the ASI data folder (``settings.asi_dir``), and the same under a mirror's
+base URL (``settings.asi_base_url``)::
 
     <asi_dir>/themis/l1/asf/<site>/<YYYY>/<MM>/thg_l1_asf_<site>_<YYYYMMDDHH>_v01.cdf
     <asi_dir>/rego/l1/rgf/<site>/<YYYY>/<MM>/clg_l1_rgf_<site>_<YYYYMMDDHH>_v01.cdf
+    <asi_dir>/themis/stream0/<YYYY>/<MM>/<DD>/<site>_themis<NN>/ut<HH>/<YYYYMMDD>_<HHMM>_<site>_themis<NN>_full.pgm.gz
     <asi_dir>/<program>/skymaps/<site>/<program>_skymap_<site>_<YYYYMMDD>-+_vNN.sav (or .npz)
 
-A download fetches ``<base_url>/<the same relative path>`` with :mod:`urllib` into the same place.
+The ``themis/stream0/`` tree is the UCalgary open data site's ``sort_by_project/THEMIS/asi/stream0/``
+tree as it is. A download fetches ``<base_url>/<relative path>`` into ``<asi_dir>/<relative path>``
+with :func:`._download.fetch_file` (cached, resumable, size- and checksum-checked, retried).
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from ._download import AsiDownloadError, fetch_file
 from ._registry import AsiError, AsiFileNotFoundError
 from ._time import to_utc
 
@@ -31,9 +36,11 @@ __all__ = [
     "IMAGE_PROGRAMS",
     "image_relative_path",
     "image_path",
+    "stream0_relative_path",
     "skymap_folder",
     "find_image_files",
     "local_image_hours",
+    "download_files",
     "download_skymaps",
 ]
 
@@ -95,24 +102,111 @@ def skymap_folder(program: str, site_uid: str, asi_dir=None) -> Path:
     return _asi_dir(asi_dir) / program.lower() / "skymaps" / site_uid.lower()
 
 
-def _download(url: str, target: Path, timeout_s: float) -> bool:
-    """Fetch ``url`` to ``target``; False on HTTP 404, raises on an unreachable server."""
-    tmp = target.with_name(target.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
-                shutil.copyfileobj(resp, fh)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return False
-        raise AsiError(f"downloading {url} failed: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", exc)
-        raise AsiFileNotFoundError(f"cannot reach {url} ({reason})") from exc
-    tmp.replace(target)
-    return True
+def stream0_relative_path(site_uid: str, device_uid: str | int, minute) -> str:
+    """Relative path (posix) of the THEMIS stream0 file of one minute, as UCalgary lays it out.
+
+    Parameters
+    ----------
+    site_uid : str
+        Site code (``"gako"``).
+    device_uid : str or int
+        Imager number at the site (``19`` or ``"19"`` for ``themis19``).
+    minute : datetime-like
+        Any time in the minute (UTC).
+
+    Examples
+    --------
+    >>> stream0_relative_path("GAKO", 19, "2011-01-06T17:05:42")
+    'themis/stream0/2011/01/06/gako_themis19/ut17/20110106_1705_gako_themis19_full.pgm.gz'
+    """
+    site, t = site_uid.lower(), to_utc(minute)
+    device = f"{site}_themis{int(device_uid):02d}"
+    name = f"{t:%Y%m%d_%H%M}_{device}_full.pgm.gz"
+    return f"themis/stream0/{t:%Y/%m/%d}/{device}/ut{t:%H}/{name}"
+
+
+def _url(base_url: str, relative: str) -> str:
+    return f"{base_url}/{urllib.parse.quote(relative, safe='/')}"
+
+
+def _checked_relative(relative) -> str:
+    rel = PurePosixPath(str(relative).replace(os.sep, "/"))
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts or str(rel) == ".":
+        raise AsiError(f"{relative!r} is not a relative path inside the ASI data folder")
+    return str(rel)
+
+
+def download_files(
+    relative_paths: Iterable[str],
+    asi_dir=None,
+    base_url: str | None = None,
+    *,
+    progress: bool | None = None,
+    timeout_s: float = 30.0,
+    retries: int = 3,
+    backoff_s: float = 0.5,
+    checksum: bool = True,
+) -> list[Path]:
+    """Make sure files of the ASI data folder are present, fetching missing ones from a mirror.
+
+    ``<asi_dir>/<relative path>`` comes from ``<base_url>/<relative path>`` (the layout of the
+    module docstring, e.g. from :func:`image_relative_path` or :func:`stream0_relative_path`).
+    A file already present is never fetched again (no request at all); a missing one is written
+    to ``<name>.part``, resumed with an HTTP Range request after a broken transfer, checked
+    against ``Content-Length`` and the mirror's ``<file>.sha256`` when it has one, and renamed to
+    its name only when complete.
+
+    Parameters
+    ----------
+    relative_paths : iterable of str
+        Posix paths relative to the data folder (no ``..``).
+    asi_dir : path, optional
+        Data folder (default ``settings.asi_dir``).
+    base_url : str, optional
+        Mirror (default ``settings.asi_base_url``); needed only when a file is missing.
+    progress : bool, optional
+        tqdm progress bars on stderr; default: only when stderr is a terminal.
+    timeout_s : float
+        Network timeout per request, seconds.
+    retries : int
+        Further attempts per file after a broken or short transfer, HTTP 5xx, a checksum
+        mismatch or an unreachable server.
+    backoff_s : float
+        Pause before the first retry, seconds, doubling for each further one.
+    checksum : bool
+        Check files against ``<file>.sha256`` where the mirror has one.
+
+    Returns
+    -------
+    list of Path
+        The local paths, in the order given.
+
+    Raises
+    ------
+    AsiDownloadError
+        A file is missing locally and on the mirror (HTTP 404), or its download failed; the
+        message names the URL and the reason.
+    AsiFileNotFoundError
+        A file is missing and no base URL is configured.
+    """
+    root = _asi_dir(asi_dir)
+    url = None
+    paths = []
+    for relative in relative_paths:
+        rel = _checked_relative(relative)
+        local = root / rel
+        paths.append(local)
+        if local.is_file():
+            continue
+        url = url or resolve_base_url(base_url)
+        if not url:
+            raise AsiFileNotFoundError(f"{local} is missing and no base URL is configured")
+        remote = _url(url, rel)
+        fetch_file(
+            remote, local, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s,
+            progress=progress, checksum=checksum,
+        )  # fmt: skip
+    return paths
 
 
 def find_image_files(
@@ -124,6 +218,10 @@ def find_image_files(
     base_url: str | None = None,
     download: bool | None = None,
     timeout_s: float = 30.0,
+    *,
+    progress: bool | None = None,
+    retries: int = 3,
+    checksum: bool = True,
 ) -> list[Path]:
     """Hourly image files of one site overlapping ``[start, end)``, downloading missing ones.
 
@@ -143,6 +241,9 @@ def find_image_files(
         Whether to try downloading missing hours; default: when a base URL is known.
     timeout_s : float
         Network timeout per request, seconds.
+    progress, retries, checksum
+        As for :func:`download_files`: a file's download is resumable, size- and
+        checksum-checked and retried; a file already present is never fetched again.
 
     Returns
     -------
@@ -152,8 +253,10 @@ def find_image_files(
     Raises
     ------
     AsiFileNotFoundError
-        No file at all for the range (names the site, hours and paths tried), or the server is
-        unreachable.
+        No file at all for the range (names the site, hours and paths tried).
+    AsiDownloadError
+        A download failed (the server is unreachable, answered an HTTP error other than 404, or
+        the file stayed short or failed its checksum after the retries).
     """
     start, end = to_utc(start), to_utc(end)
     if end <= start:
@@ -171,16 +274,21 @@ def find_image_files(
             continue
         tried.append(str(local))
         if do_download:
-            remote = f"{url}/{rel}"
+            remote = _url(url, rel)
             tried.append(remote)
             try:
-                ok = _download(remote, local, timeout_s)
-            except AsiFileNotFoundError as exc:
-                raise AsiFileNotFoundError(
-                    f"{program} site {site_uid!r} hour {hour:%Y-%m-%d %H}h: {exc}; tried {local}"
+                # HTTP 404 is a gap like a missing local file: imagers are off in daylight.
+                ok = fetch_file(
+                    remote, local, timeout_s=timeout_s, retries=retries, progress=progress,
+                    checksum=checksum, missing_ok=True,
+                )  # fmt: skip
+            except AsiDownloadError as exc:
+                raise AsiDownloadError(
+                    f"{program} site {site_uid!r} hour {hour:%Y-%m-%d %H}h: {exc}; tried {local}",
+                    exc.url,
+                    exc.status,
                 ) from exc
             if ok:
-                log.info("downloaded %s", remote)
                 found.append(local)
     if not found:
         where = "" if do_download else " (no download: no base URL configured)"
@@ -230,12 +338,22 @@ _HREF = re.compile(r'href="([^"?/]+_skymap_[^"/]+\.(?:sav|npz))"')
 
 
 def download_skymaps(
-    program: str, site_uid: str, asi_dir=None, base_url: str | None = None, timeout_s: float = 30.0
+    program: str,
+    site_uid: str,
+    asi_dir=None,
+    base_url: str | None = None,
+    timeout_s: float = 30.0,
+    *,
+    progress: bool | None = None,
+    retries: int = 3,
+    checksum: bool = True,
 ) -> list[Path]:
     """Download every skymap a server lists in ``<base_url>/<program>/skymaps/<site>/``.
 
     The folder listing must be an HTML index (as Apache, nginx autoindex and ``python -m
-    http.server`` serve). Files already present locally are kept. Returns the local paths.
+    http.server`` serve). Files already present locally are kept (not fetched again); the others
+    are fetched as by :func:`download_files` (resumable, size- and checksum-checked, retried).
+    Returns the local paths.
     """
     url = resolve_base_url(base_url)
     if not url:
@@ -256,7 +374,10 @@ def download_skymaps(
     paths = []
     for href in sorted(set(_HREF.findall(listing))):
         target = folder / urllib.parse.unquote(href)  # listings escape the "+" of "-+"
-        if target.is_file() or _download(index_url + href, target, timeout_s):
+        if target.is_file() or fetch_file(
+            index_url + href, target, timeout_s=timeout_s, retries=retries, progress=progress,
+            checksum=checksum, missing_ok=True,
+        ):  # fmt: skip
             paths.append(target)
     if not paths:
         raise AsiFileNotFoundError(f"{index_url} lists no skymap files")

@@ -137,17 +137,32 @@ class GridIndex:
         )  # fmt: skip
 
     def cell_means(self, frame) -> np.ndarray:
-        """Mean counts of each cell in :attr:`cells` (float32) for one frame."""
+        """Mean counts of each cell in :attr:`cells` (float32) for one frame.
+
+        A colour frame ``(y, x, channel)`` gives ``(n_cells, channel)``.
+        """
         frame = np.asarray(frame)
-        if frame.shape != self.shape:
+        if frame.shape[:2] != self.shape or frame.ndim not in (2, 3):
             raise AsiError(f"frame shape {frame.shape} does not match the index shape {self.shape}")
+        if frame.ndim == 3:
+            return np.stack([self.cell_means(frame[..., c]) for c in range(frame.shape[2])], -1)
         sums = np.bincount(
             self.slots, weights=frame.ravel()[self.pixels], minlength=len(self.cells)
         )
         return (sums / self.counts).astype(np.float32)
 
     def regrid(self, frame, out: np.ndarray | None = None) -> np.ndarray:
-        """Frame ``(y, x)`` -> float32 grid ``(n_lat, n_lon)``, NaN outside the field of view."""
+        """Frame ``(y, x)`` -> float32 grid ``(n_lat, n_lon)``, NaN outside the field of view.
+
+        A colour frame ``(y, x, channel)`` gives ``(n_lat, n_lon, channel)``.
+        """
+        frame = np.asarray(frame)
+        if frame.ndim == 3:
+            if out is None:
+                out = np.stack([self.grid.empty()] * frame.shape[2], -1)
+            for c in range(frame.shape[2]):
+                out[..., c] = self.regrid(frame[..., c])
+            return out
         out = self.grid.empty() if out is None else out
         out.ravel()[self.cells] = self.cell_means(frame)
         return out

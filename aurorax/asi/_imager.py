@@ -21,7 +21,7 @@ from ._projection import (
     make_fisheye,
     project_frame,
 )
-from ._registry import AsiError, AsiFileError, AsiFileNotFoundError, get_reader
+from ._registry import AsiError, AsiFileError, AsiFileNotFoundError, get_program, get_reader
 from ._skymap import Skymap, load_skymap, read_skymap
 from ._time import to_utc
 
@@ -45,11 +45,16 @@ class Imager:
         Site code, e.g. ``"gako"``.
     start, end : datetime-like
         Half-open UTC range ``[start, end)`` (naive = UTC).
-    program : {"themis", "rego"}
-        Imager program; selects file names, folders and the default emission altitude.
+    program : str
+        Imager program; selects file names, folders and the default emission altitude:
+        ``"themis"``, ``"rego"`` (hourly L1 CDFs) or a registered :class:`ImageProgram` such as
+        the UCalgary stream0 programs ``"themis_stream0"``, ``"rego_stream0"``, ``"trex_nir"``,
+        ``"trex_blue"``, ``"trex_rgb"`` (one-minute ``.pgm.gz`` / ``.h5`` files).
     skymap : Skymap, path, or None
         Geometry; ``None`` loads the skymap valid at ``start`` from the skymap folder (downloading
-        the folder's skymaps first when none is local and a base URL is set).
+        the folder's skymaps first when none is local and a base URL is set). A path is read and,
+        like :func:`load_skymap`, refused when its validity starts after ``start`` unless
+        ``allow_nearest_skymap``; a :class:`Skymap` object is used as given.
     files : sequence of paths, optional
         Use these image files instead of searching the data folder.
     asi_dir, base_url : optional
@@ -57,7 +62,8 @@ class Imager:
     download : bool, optional
         Try downloading missing hours (default: when a base URL is known).
     allow_nearest_skymap : bool
-        Passed to :func:`load_skymap` as ``allow_nearest``.
+        Passed to :func:`load_skymap` as ``allow_nearest``; also allows a ``skymap`` path valid
+        only from after ``start``.
 
     Raises
     ------
@@ -86,7 +92,12 @@ class Imager:
         self.start, self.end = to_utc(start), to_utc(end)
         if self.end <= self.start:
             raise AsiError(f"end ({self.end}) must be after start ({self.start})")
-        if files is None:
+        registered = get_program(self.program)
+        self._skymap_program = registered.skymap_program if registered else self.program
+        self._altitude_program = registered.altitude_program if registered else self.program
+        if files is None and registered is not None:
+            files = registered.find_files(self.site_uid, self.start, self.end, asi_dir)
+        elif files is None:
             files = find_image_files(
                 self.program, self.site_uid, self.start, self.end, asi_dir, base_url, download
             )
@@ -135,16 +146,24 @@ class Imager:
         if isinstance(skymap, Skymap):
             return skymap
         if skymap is not None:
-            return read_skymap(skymap)
-        folder = skymap_folder(self.program, self.site_uid, asi_dir)
+            sky = read_skymap(skymap)
+            if sky.valid_from > self.start and not allow_nearest:
+                raise AsiFileNotFoundError(
+                    f"skymap {Path(skymap).name} is valid from {sky.valid_from.isoformat()}, after "
+                    f"the first image time {self.start.isoformat()} of site {self.site_uid!r}; "
+                    "pass allow_nearest_skymap=True to use it"
+                )
+            return sky
+        program = self._skymap_program
+        folder = skymap_folder(program, self.site_uid, asi_dir)
         try:
-            return load_skymap(self.site_uid, self.start, folder, self.program, allow_nearest)
+            return load_skymap(self.site_uid, self.start, folder, program, allow_nearest)
         except AsiFileNotFoundError:
             has_local = folder.is_dir() and any(folder.iterdir())
             if has_local or not resolve_base_url(base_url):
                 raise
-        download_skymaps(self.program, self.site_uid, asi_dir, base_url)
-        return load_skymap(self.site_uid, self.start, folder, self.program, allow_nearest)
+        download_skymaps(program, self.site_uid, asi_dir, base_url)
+        return load_skymap(self.site_uid, self.start, folder, program, allow_nearest)
 
     def _subset(self, start: pd.Timestamp, end: pd.Timestamp) -> Imager:
         keep = (self._ns >= start.value) & (self._ns < end.value)
@@ -343,8 +362,8 @@ class Imager:
 
     @property
     def default_altitude_km(self) -> float:
-        """Default emission altitude: 110 km THEMIS, 230 km REGO."""
-        return default_altitude_km(self.program)
+        """Default emission altitude: 230 km REGO (CDF or stream0), otherwise 110 km."""
+        return default_altitude_km(self._altitude_program)
 
     def fisheye(self, time, percentiles=FISHEYE_PERCENTILES) -> Fisheye:
         """The frame nearest ``time`` with default colour limits (north up, east right)."""

@@ -29,8 +29,9 @@ class Keogram:
         Vertical-axis values: image row index (``axis="pixel"``, meridian; row 0 = north edge) or
         position along a custom path, geographic latitude (``"geo"``) or AACGM magnetic latitude
         (``"aacgm"``) in degrees at ``altitude_km``. Ordered as the image rows / path points.
-    values : ndarray (n_time, n_y), uint16
-        Counts; row ``i`` is the slice of frame ``i``.
+    values : ndarray (n_time, n_y), uint16, or (n_time, n_y, channel)
+        Counts; row ``i`` is the slice of frame ``i``. Colour imagers keep their channels (TREx
+        RGB: uint8 red, green, blue).
     axis : str
         One of :data:`KEOGRAM_AXES`.
     pixel_rows, pixel_cols : ndarray (n_y,)
@@ -139,11 +140,10 @@ def make_keogram(
         y = np.asarray(lat, dtype=float)
     elif axis == "aacgm":
         y = _magnetic_latitude(lat, lon, alt, imager.times[0])
-    data = np.empty((len(imager), len(rows)), dtype=np.uint16)
-    done = 0
-    for _, part in imager.iter_pixels(rows, cols, max_frames, workers):
-        data[done : done + len(part)] = part
-        done += len(part)
+    parts = list(imager.iter_pixels(rows, cols, max_frames, workers))
+    # (time, y) for monochrome frames, (time, y, channel) for colour: the dtype and the channel
+    # axis are the reader's (uint16 counts; uint8 red, green, blue for TREx RGB).
+    data = np.concatenate([p for _, p in parts]) if parts else np.empty((0, len(rows)), np.uint16)
     return Keogram(
         imager.times, y, data, axis, rows, cols, alt if mapped else None, imager.site_uid
     )

@@ -58,8 +58,9 @@ class Fisheye:
     """One frame as the camera saw it, ready for ``imshow``.
 
     ``image`` has dims (y, x) with row 0 = north edge and x eastward (north up, east right when
-    drawn with the first row at the top). ``vmin``/``vmax`` are the default colour limits
-    (:data:`FISHEYE_PERCENTILES` of the pixels inside ``sky``).
+    drawn with the first row at the top), or (y, x, channel) for colour imagers (TREx RGB: red,
+    green, blue). ``vmin``/``vmax`` are the default colour limits (:data:`FISHEYE_PERCENTILES` of
+    the pixels inside ``sky``, all channels together so the colour balance is kept).
     """
 
     time: pd.Timestamp
@@ -74,7 +75,7 @@ class MappedFrame:
     """A frame projected to an emission altitude, for ``pcolormesh``-style drawing.
 
     ``lat``/``lon`` are pixel vertices (y+1, x+1) in degrees (lon -180..180), ``values`` the pixel
-    counts (y, x) as float with NaN where the pixel is below ``min_elevation_deg`` or any of its
+    counts (y, x) (or (y, x, channel) for colour frames) as float with NaN where the pixel is below ``min_elevation_deg`` or any of its
     vertices is unknown. Vertices of masked pixels are left as the skymap has them (possibly NaN).
     """
 
@@ -92,11 +93,11 @@ def make_fisheye(
     """Wrap a frame with its default colour limits (see :data:`FISHEYE_PERCENTILES`)."""
     frame = np.asarray(frame)
     if skymap is not None:
-        if skymap.shape != frame.shape:
+        if skymap.shape != frame.shape[:2]:
             raise AsiError(f"frame shape {frame.shape} does not match skymap shape {skymap.shape}")
         sky = np.isfinite(skymap.elevation)
     else:
-        sky = np.ones(frame.shape, dtype=bool)
+        sky = np.ones(frame.shape[:2], dtype=bool)
     lo, hi = np.percentile(frame[sky], percentiles) if sky.any() else (0.0, 1.0)
     if hi <= lo:
         hi = lo + 1.0
@@ -125,8 +126,8 @@ def project_frame(
     ----------
     skymap : Skymap
         Geometry of the imager (same shape as ``frame``).
-    frame : ndarray (y, x)
-        Counts in aurorax orientation.
+    frame : ndarray (y, x) or (y, x, channel)
+        Counts in aurorax orientation; a colour frame keeps its channels.
     time : datetime-like
         Frame time, carried into the result.
     altitude_km : float, optional
@@ -138,7 +139,7 @@ def project_frame(
         Allow an altitude the skymap does not store (see :meth:`Skymap.vertices`).
     """
     frame = np.asarray(frame)
-    if frame.shape != skymap.shape:
+    if frame.shape[:2] != skymap.shape or frame.ndim not in (2, 3):
         raise AsiError(
             f"frame shape {frame.shape} does not match skymap {skymap.source or skymap.site_uid} "
             f"shape {skymap.shape}"
@@ -146,5 +147,6 @@ def project_frame(
     alt, compute = resolve_altitude(skymap, altitude_km, compute)
     lat, lon = skymap.vertices(alt, compute=compute)
     keep = valid_pixels(skymap, lat, lon, min_elevation_deg)
+    keep = keep if frame.ndim == 2 else keep[..., np.newaxis]
     values = np.where(keep, frame.astype(np.float32), np.float32(np.nan))
     return MappedFrame(pd.Timestamp(time), alt, float(min_elevation_deg), lat, lon, values)

@@ -19,6 +19,8 @@ A reader is a small object (usually a class instance) with:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -33,6 +35,9 @@ __all__ = [
     "register_reader",
     "get_reader",
     "list_readers",
+    "ImageProgram",
+    "register_program",
+    "get_program",
 ]
 
 
@@ -102,3 +107,41 @@ def get_reader(path: str | Path) -> ImageReader:
             return reader
     names = ", ".join(r.name for r in _READERS) or "none registered"
     raise AsiFileError(f"{path}: no image reader recognises this file name (readers: {names})")
+
+
+@dataclass(frozen=True)
+class ImageProgram:
+    """How :class:`~aurorax.asi.Imager` finds the files of an imager program other than the CDFs.
+
+    Attributes
+    ----------
+    name : str
+        The ``program`` argument of ``Imager``, e.g. ``"trex_nir"``.
+    find_files : callable
+        ``find_files(site_uid, start, end, asi_dir) -> list[Path]``: existing files overlapping
+        the half-open UTC range, in time order; raises :class:`AsiFileNotFoundError` when none.
+    skymap_program : str
+        Program part of the skymap file names (``<skymap_program>_skymap_<site>_...``), which is
+        also the skymap folder: ``<asi_dir>/<skymap_program>/skymaps/<site>``.
+    altitude_program : str
+        Program whose default emission altitude applies (``"rego"``: 230 km, else 110 km).
+    """
+
+    name: str
+    find_files: Callable
+    skymap_program: str
+    altitude_program: str
+
+
+_PROGRAMS: dict[str, ImageProgram] = {}
+
+
+def register_program(program: ImageProgram) -> ImageProgram:
+    """Register (or replace) an :class:`ImageProgram` under ``program.name``."""
+    _PROGRAMS[program.name.lower()] = program
+    return program
+
+
+def get_program(name: str) -> ImageProgram | None:
+    """The registered :class:`ImageProgram` called ``name``, or None (the CDF programs)."""
+    return _PROGRAMS.get(name.lower())

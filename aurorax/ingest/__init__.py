@@ -46,3 +46,10 @@ __all__ = [
     "load_classifier",
     "train_classifier",
 ]
+
+from ._tle import TLEError, TwoLineElement, read_tle, tle_checksum, tle_positions  # noqa: E402
+
+__all__ += ["TLEError", "TwoLineElement", "read_tle", "tle_checksum", "tle_positions"]
+from ._ephemeris import ephemeris_records  # noqa: E402
+
+__all__ += ["ephemeris_records"]

@@ -143,3 +143,29 @@ def test_block_reader_matches_cdflib_and_falls_back(real_dir, monkeypatch):
     monkeypatch.setattr(_cdf, "variable_layout", lambda *_: None)
     np.testing.assert_array_equal(reader.read_frames(path), frames)
     np.testing.assert_array_equal(reader.read_pixels(path, 2, 20, rows, cols), pixels)
+
+
+def test_real_thumbnail_file(real_dir):
+    from aurorax.asi import Imager, ThemisThumbnailReader, make_keogram
+
+    from .conftest import make_skymap
+
+    path = real_dir / "thg_l1_ast_gako_20110505_v01.cdf"
+    reader = get_reader(path)
+    assert isinstance(reader, ThemisThumbnailReader)
+    assert reader.frame_shape(path) == (32, 32)
+    times = reader.read_times(path)
+    # thg_ast_gako_epoch is virtual (one stored record): times come from thg_ast_gako_time
+    assert len(times) == 1075 and str(times.tz) == "UTC"
+    assert times[0] == pd.Timestamp("2011-05-05T09:14:15Z")
+    assert times[-1] == pd.Timestamp("2011-05-05T10:08:03Z")
+    frames = reader.read_frames(path, 0, 2)
+    assert frames.shape == (2, 32, 32) and frames.dtype == np.uint16
+    stored = cdflib.CDF(path).varget("thg_ast_gako", startrec=0, endrec=1)
+    np.testing.assert_array_equal(frames, stored[:, ::-1, :])
+    sky = make_skymap("gako", lat=62.41, lon=-145.16, n=32, valid_from="2011-01-01")
+    imager = Imager("gako", "2011-05-05T09:00", "2011-05-05T09:30", files=[path], skymap=sky)
+    assert len(imager) == int(
+        ((times >= "2011-05-05T09:00Z") & (times < "2011-05-05T09:30Z")).sum()
+    )
+    assert make_keogram(imager).values.shape == (len(imager), 32)

@@ -12,7 +12,9 @@ from aurorax.asi import (
     AsiFileNotFoundError,
     Imager,
     image_path,
+    load_skymap,
     write_skymap,
+    write_themis_cdf,
 )
 from aurorax.asi import _imager as imager_module
 
@@ -105,7 +107,12 @@ def test_fisheye_and_map_frame(two_hours):
 
 def test_real_imager(real_dir):
     imager = Imager(
-        "gako", "2011-01-06T17:00", "2011-01-06T18:00", files=[REAL_IMAGES], skymap=REAL_SKYMAP
+        "gako",
+        "2011-01-06T17:00",
+        "2011-01-06T18:00",
+        files=[REAL_IMAGES],
+        skymap=REAL_SKYMAP,
+        allow_nearest_skymap=True,  # the only Gakona skymap starts 2011-03-05, after these images
     )
     assert len(imager) == 23
     fish = imager.fisheye("2011-01-06T17:00:31")
@@ -162,3 +169,32 @@ def test_rego_default_altitude_is_computed_when_not_stored():
     np.testing.assert_array_equal(mapped.lat, lat)
     with pytest.raises(AsiError, match=r"no vertices at 230 km"):
         project_frame(sky, frame, "2021-12-01T05:00", altitude_km=230.0)
+
+
+def test_explicit_skymap_path_valid_later_is_refused(real_dir):
+    # The same pairing load_skymap refuses: the Gakona skymap starts 2011-03-05, the images are
+    # of 2011-01-06. An explicit path is refused the same way, naming both dates.
+    with pytest.raises(
+        AsiFileNotFoundError,
+        match=r"skymap themis_skymap_gako_20110305-\+_vXX\.sav is valid from "
+        r"2011-03-05T08:00:00\+00:00, after the first image time 2011-01-06T17:00:00\+00:00 of "
+        r"site 'gako'; pass allow_nearest_skymap=True to use it",
+    ):
+        Imager(
+            "gako", "2011-01-06T17:00", "2011-01-06T18:00", files=[REAL_IMAGES],
+            skymap=REAL_SKYMAP,
+        )  # fmt: skip
+    with pytest.raises(AsiFileNotFoundError, match="valid at 2011-01-06T17:00:00"):
+        load_skymap("gako", "2011-01-06T17:00", real_dir)
+
+
+def test_explicit_skymap_path_valid_before_is_accepted(tmp_path):
+    sky = make_skymap(valid_from="2021-12-01T04:00")
+    path = write_skymap(tmp_path / "themis_skymap_test_20211201-+_v01.npz", sky)
+    times = pd.date_range("2021-12-01T04:00", periods=3, freq="3s")
+    frames = np.zeros((3, 64, 64), np.uint16)
+    cdf = write_themis_cdf(tmp_path / "thg_l1_asf_test_2021120104_v01.cdf", "test", times, frames)
+    imager = Imager("test", "2021-12-01T04:00", "2021-12-01T05:00", files=[cdf], skymap=path)
+    assert imager.skymap.valid_from == pd.Timestamp("2021-12-01T04:00Z")
+    with pytest.raises(AsiFileNotFoundError, match=r"valid from 2021-12-01T04:00:00\+00:00, after"):
+        Imager("test", "2021-12-01T03:59", "2021-12-01T05:00", files=[cdf], skymap=path)

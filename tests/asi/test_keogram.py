@@ -14,7 +14,12 @@ from .conftest import REAL_IMAGES, REAL_SKYMAP, write_hours
 @pytest.fixture
 def real_imager(real_dir):
     return Imager(
-        "gako", "2011-01-06T17:00", "2011-01-06T18:00", files=[REAL_IMAGES], skymap=REAL_SKYMAP
+        "gako",
+        "2011-01-06T17:00",
+        "2011-01-06T18:00",
+        files=[REAL_IMAGES],
+        skymap=REAL_SKYMAP,
+        allow_nearest_skymap=True,  # the only Gakona skymap starts 2011-03-05, after these images
     )
 
 
