@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aurorax.asi import image_path, write_themis_cdf
+from aurorax.asi import image_path, list_readers, write_themis_cdf
 from aurorax.ingest import (
     IngestFailure,
     IngestSummary,
@@ -97,7 +97,7 @@ def test_scan_refuses_links_out_of_the_archive_and_non_files(archive_copy, tmp_p
         bad["unknown_site"]: f"{bad['unknown_site']}: unknown site 'xxxx' for program "
         "'themis-asi' (not in the site table data/sites.csv)",
         bad["no_reader"]: f"{bad['no_reader']}: no image reader recognises this file name "
-        "(readers: themis, rego)",
+        f"(readers: {', '.join(r.name for r in list_readers())})",
         bad["link_out_text"]: f"{bad['link_out_text']}: refused: a symbolic link pointing "
         "outside the archive (not followed)",
         bad["link_out_image"]: f"{bad['link_out_image']}: refused: a symbolic link pointing "
