@@ -63,10 +63,11 @@ def _queries(n: int) -> list[dict]:
     ]
 
 
-def _repository(days: int) -> Path:
-    db = CACHE / f"demo-{days}d.duckdb"
+def demo_repository(days: int, cache: Path = CACHE) -> Path:
+    """The cached demo repository (THEMIS ASI, THEMIS, Swarm; no images) of ``days`` days."""
+    db = cache / f"demo-{days}d.duckdb"
     if not db.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
         print(f"building the demo repository ({days} days) into {db} ...", flush=True)
         build_demo(
             db,
@@ -127,7 +128,7 @@ def _rate(run, queries: list[dict], clients: int, max_seconds: float) -> tuple[f
 
 
 def main() -> None:
-    source = _repository(ARGS.days)
+    source = demo_repository(ARGS.days)
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     try:
         served, local = work / "served.duckdb", work / "local.duckdb"

@@ -39,27 +39,11 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from aurorax.demo import build_demo  # noqa: E402
+from benchmarks.bench_api import demo_repository  # noqa: E402
 from tests.serving import running_server  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "aurorax" / "bench-starvation"
 GOAL_P99_S = 0.5
-
-
-def _repository(days: int) -> Path:
-    db = CACHE / f"demo-{days}d.duckdb"
-    if not db.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        print(f"building the demo repository ({days} days) into {db} ...", flush=True)
-        build_demo(
-            db,
-            start=dt.date(2021, 12, 1),
-            days=days,
-            programs=["themis-asi", "themis", "swarm"],
-            progress=False,
-            image_nights=0,
-        )
-    return db
 
 
 def _search(days: int, expressions: int, values: int) -> dict:
@@ -165,7 +149,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--baseline-reads", type=int, default=200)
     args = parser.parse_args()
-    source = _repository(args.days)
+    source = demo_repository(args.days, CACHE)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "served.duckdb"
         shutil.copy(source, db)

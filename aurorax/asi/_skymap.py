@@ -250,7 +250,8 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _read_sav(path: Path) -> Skymap:
+def read_idl_save(path: Path) -> dict:
+    """The variables of an IDL save file (skymaps, calibrations), or an AsiFileError naming it."""
     with path.open("rb") as fh:
         signature = fh.read(4)
     if signature != b"SR\x00\x04":  # IDL save-file signature; checked first as readsav leaks
@@ -260,9 +261,13 @@ def _read_sav(path: Path) -> Skymap:
             # scipy warns "Not able to verify number of bytes from header" on every UCalgary
             # skymap (their structures carry no byte count); the content reads correctly.
             warnings.filterwarnings("ignore", "Not able to verify number of bytes", UserWarning)
-            data = readsav(str(path))
+            return readsav(str(path))
     except Exception as exc:
         raise AsiFileError(f"{path}: not a readable IDL save file ({exc})") from exc
+
+
+def _read_sav(path: Path) -> Skymap:
+    data = read_idl_save(path)
     if "skymap" not in data:
         raise AsiFileError(f"{path}: no 'skymap' structure (found {sorted(data)})")
     rec = data["skymap"]

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.io import readsav
 
 from ._pgm import UCALGARY_FILE_NAME
 from ._registry import (
@@ -36,6 +34,7 @@ from ._registry import (
     get_reader,
     register_program,
 )
+from ._skymap import read_idl_save
 from ._time import to_utc
 
 __all__ = [
@@ -182,15 +181,7 @@ def read_calibration(path: str | Path) -> Calibration:
         )
     if not path.is_file():
         raise AsiFileNotFoundError(f"calibration file {path} does not exist")
-    with path.open("rb") as fh:
-        if fh.read(4) != b"SR\x00\x04":
-            raise AsiFileError(f"{path}: not an IDL save file (bad signature)")
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Not able to verify number of bytes", UserWarning)
-            data = readsav(str(path))
-    except Exception as exc:
-        raise AsiFileError(f"{path}: not a readable IDL save file ({type(exc).__name__})") from exc
+    data = read_idl_save(path)
     detector = match["detector"]
     field = f"rper_dnpersecond_{detector}".lower()
     if field not in data:

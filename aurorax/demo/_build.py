@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from aurorax import geo
 from aurorax.engine import Repository, StoreError
+from aurorax.geo import AACGM_FOOTPRINT_MAX_ALTITUDE_KM
 
 from ._images import DEMO_IMAGE_SITES
 from ._model import AuroralModel
@@ -40,10 +41,6 @@ __all__ = [
 #: Imagers operate when the Sun is below this elevation (degrees): astronomical darkness begins at
 #: -18 deg, but THEMIS/REGO/TREx start imaging at -12 deg (nautical dusk).
 DARK_SUN_ELEVATION_DEG = -12.0
-#: Spacecraft positions at or below this geodetic altitude are mapped to their footprints with
-#: AACGM-v2 (valid up to 2000 km of *its* height, hence the margin; agrees with field-line tracing to
-#: < 10 km poleward of 50 deg latitude and is ~200x faster); higher positions are traced through IGRF.
-AACGM_FOOTPRINT_MAX_ALTITUDE_KM = 1800.0
 #: Frame cadence (s) of the images ``build_demo`` renders: 120 s frames fill the daily keogram's
 #: 2-minute columns exactly and keep a night of the five ``DEMO_IMAGE_SITES`` to under a minute
 #: (the real THEMIS cadence is 3 s; ``render_demo_images`` renders any cadence).
@@ -263,18 +260,10 @@ def _space_frame(ident, sc: SpacecraftElements, minutes, mlt0, model) -> pd.Data
     lat, lon, alt = (pos[c].to_numpy() for c in ("geo_lat", "geo_lon", "altitude_km"))
     t64 = minutes.tz_convert(None).to_numpy()
     gsm_lat, gsm_lon = geo.geo_to_gsm(lat, lon, alt, t64)
-    fp = {k: np.full(lat.shape, np.nan) for k in ("nlat", "nlon", "slat", "slon")}
-    for low in (True, False):
-        sel = (alt <= AACGM_FOOTPRINT_MAX_ALTITUDE_KM) == low
-        if sel.any():
-            f = geo.footprints(
-                lat[sel], lon[sel], alt[sel], t64[sel], method="aacgm" if low else "trace"
-            )
-            fp["nlat"][sel], fp["nlon"][sel] = f.nbtrace_lat, f.nbtrace_lon
-            fp["slat"][sel], fp["slon"][sel] = f.sbtrace_lat, f.sbtrace_lon
+    fp = geo.footprints(lat, lon, alt, t64, method="auto")
     t_s = model.seconds(minutes)
-    north = trace_regions(model, t_s, fp["nlat"], fp["nlon"], t64, mlt0)
-    south = trace_regions(model, t_s, fp["slat"], fp["slon"], t64, mlt0)
+    north = trace_regions(model, t_s, fp.nbtrace_lat, fp.nbtrace_lon, t64, mlt0)
+    south = trace_regions(model, t_s, fp.sbtrace_lat, fp.sbtrace_lon, t64, mlt0)
     radial = pos["radial_distance_km"].to_numpy()
     return pd.DataFrame(
         {
@@ -284,10 +273,10 @@ def _space_frame(ident, sc: SpacecraftElements, minutes, mlt0, model) -> pd.Data
             "geo_lon": lon,
             "gsm_lat": gsm_lat,
             "gsm_lon": gsm_lon,
-            "nbtrace_lat": fp["nlat"],
-            "nbtrace_lon": fp["nlon"],
-            "sbtrace_lat": fp["slat"],
-            "sbtrace_lon": fp["slon"],
+            "nbtrace_lat": fp.nbtrace_lat,
+            "nbtrace_lon": fp.nbtrace_lon,
+            "sbtrace_lat": fp.sbtrace_lat,
+            "sbtrace_lon": fp.sbtrace_lon,
             "metadata.radial_distance": np.round(radial, 1),
             "metadata.nbtrace_region": north,
             "metadata.sbtrace_region": south,

@@ -6,13 +6,14 @@ ellipsoid (geodetic), times in UTC (naive datetimes are UTC). ``aurorax.geo`` im
 """
 
 from ._aacgm import Footprints, aacgm_to_geo, geo_to_aacgm, ground_btrace, magnetic_local_time
-from ._constants import EARTH_RADIUS_KM, FOOTPRINT_ALTITUDE_KM
+from ._constants import AACGM_FOOTPRINT_MAX_ALTITUDE_KM, EARTH_RADIUS_KM, FOOTPRINT_ALTITUDE_KM
 from ._distance import great_circle_distance_km
 from ._gsm import geo_to_gsm
 from ._sun import sun_elevation_deg
 from ._trace import footprints, trace_footprint
 
 __all__ = [
+    "AACGM_FOOTPRINT_MAX_ALTITUDE_KM",
     "EARTH_RADIUS_KM",
     "FOOTPRINT_ALTITUDE_KM",
     "Footprints",

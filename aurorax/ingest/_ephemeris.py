@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 
 from aurorax import geo
-from aurorax.demo import AACGM_FOOTPRINT_MAX_ALTITUDE_KM, geodetic_to_ecef
+from aurorax.demo import geodetic_to_ecef
 
 __all__ = ["ephemeris_records"]
-
-# At or below AACGM_FOOTPRINT_MAX_ALTITUDE_KM footprints use AACGM (as the demo does); above, an IGRF trace.
 
 
 def ephemeris_records(data_source: int, positions: pd.DataFrame) -> pd.DataFrame:
@@ -34,15 +32,7 @@ def ephemeris_records(data_source: int, positions: pd.DataFrame) -> pd.DataFrame
     )
     t64 = pd.DatetimeIndex(positions["epoch"]).tz_convert(None).to_numpy()
     gsm_lat, gsm_lon = geo.geo_to_gsm(lat, lon, alt, t64)
-    fp = {k: np.full(lat.shape, np.nan) for k in ("nlat", "nlon", "slat", "slon")}
-    for low in (True, False):
-        sel = (alt <= AACGM_FOOTPRINT_MAX_ALTITUDE_KM) == low
-        if sel.any():
-            f = geo.footprints(
-                lat[sel], lon[sel], alt[sel], t64[sel], method="aacgm" if low else "trace"
-            )
-            fp["nlat"][sel], fp["nlon"][sel] = f.nbtrace_lat, f.nbtrace_lon
-            fp["slat"][sel], fp["slon"][sel] = f.sbtrace_lat, f.sbtrace_lon
+    fp = geo.footprints(lat, lon, alt, t64, method="auto")
     radial = np.linalg.norm(np.asarray(geodetic_to_ecef(lat, lon, alt)).reshape(-1, 3), axis=1)
     return pd.DataFrame(
         {
@@ -52,10 +42,10 @@ def ephemeris_records(data_source: int, positions: pd.DataFrame) -> pd.DataFrame
             "geo_lon": lon,
             "gsm_lat": gsm_lat,
             "gsm_lon": gsm_lon,
-            "nbtrace_lat": fp["nlat"],
-            "nbtrace_lon": fp["nlon"],
-            "sbtrace_lat": fp["slat"],
-            "sbtrace_lon": fp["slon"],
+            "nbtrace_lat": fp.nbtrace_lat,
+            "nbtrace_lon": fp.nbtrace_lon,
+            "sbtrace_lat": fp.sbtrace_lat,
+            "sbtrace_lon": fp.sbtrace_lon,
             "metadata.radial_distance": np.round(radial, 1),
         }
     )

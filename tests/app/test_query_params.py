@@ -15,7 +15,6 @@ import re
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -421,29 +420,19 @@ def test_conjunction_search_with_a_bad_shared_search_shows_the_default_form(
 
 
 # -- in a browser: its Location reports the address to the server once the page has loaded -----
-@pytest.fixture(scope="module")
-def chromium():
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+# (``browser``: the session's chromium, tests/conftest.py)
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_in_a_browser_the_message_shows_the_address_is_tidied_and_nothing_is_logged(
-    server, data, chromium
+    server, data, browser
 ):
     log = _log(server, data)
     before = log.stat().st_size
 
     def visit(path: str, *texts: str):
-        page = chromium.new_page()
+        page = browser.new_page()
         page.goto(server + path, wait_until="networkidle")
         for text in texts:
             page.get_by_text(text).first.wait_for(timeout=30_000)

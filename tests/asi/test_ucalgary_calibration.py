@@ -41,7 +41,8 @@ def test_bad_calibration_files(tmp_path):
     fake = tmp_path / "REGO_Rayleighs_15651_20210908-+_v02.sav"
     fake.write_bytes(b"secret bytes, not IDL")
     with pytest.raises(
-        AsiFileError, match=rf"^{re.escape(str(fake))}: not an IDL save file \(bad signature\)$"
+        AsiFileError,
+        match=rf"^{re.escape(str(fake))}: not an IDL save file \(signature 73656372\)$",
     ):
         read_calibration(fake)
 

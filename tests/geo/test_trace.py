@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from aurorax.geo import (
+    AACGM_FOOTPRINT_MAX_ALTITUDE_KM,
     EARTH_RADIUS_KM,
     FOOTPRINT_ALTITUDE_KM,
     Footprints,
@@ -181,6 +182,19 @@ def test_footprints_equal_trace_footprint_and_keep_shape():
     scalar = trace_footprint(65.0, 10.0, 700.0, T)
     assert all(np.ndim(v) == 0 for v in scalar)
     assert all(-180 <= v <= 180 for v in (*fp.nbtrace_lon.ravel(), *fp.sbtrace_lon.ravel()))
+
+
+def test_auto_uses_aacgm_below_the_limit_and_a_trace_above():
+    alt = np.array([500.0, AACGM_FOOTPRINT_MAX_ALTITUDE_KM, 5000.0, 30000.0])
+    lat = np.array([70.0, 66.0, 40.0, 10.0])
+    lon = np.array([-100.0, 20.0, 150.0, -30.0])
+    auto = footprints(lat, lon, alt, T, method="auto")
+    low = footprints(lat[:2], lon[:2], alt[:2], T, method="aacgm")
+    high = footprints(lat[2:], lon[2:], alt[2:], T, method="trace")
+    for got, a, b in zip(auto, low, high, strict=True):
+        np.testing.assert_array_equal(got, np.concatenate([a, b]))
+    one = footprints(70.0, -100.0, 500.0, T, method="auto")
+    assert np.ndim(one.nbtrace_lat) == 0 and float(one.nbtrace_lat) == float(low.nbtrace_lat[0])
 
 
 def test_ground_site_is_traced_upward():
