@@ -6,7 +6,7 @@ import numpy as np
 
 from ._ellipsoid import geodetic_to_ecef
 from ._igrf import igrf_coefficients
-from ._sun import solar_position
+from ._sun import solar_position, sun_direction_geo
 from ._time import day_groups, to_datetime64
 from ._validate import as_float_array, check_finite_or_nan, check_latitude
 
@@ -17,6 +17,20 @@ def _dipole_axes(t64_flat: np.ndarray) -> np.ndarray:
     for midday, idx in day_groups(t64_flat):
         axes[:, idx] = igrf_coefficients(midday).dipole_axis()[:, None]
     return axes
+
+
+def gsm_axes(t64_flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """GSM X, Y and Z unit vectors in GEO Cartesian for flat ``datetime64[ns]`` times, each (3, n).
+
+    X towards the Sun, Y = D x X / |D x X| with D the IGRF centred-dipole axis of the day, Z = X x Y
+    (Hapgood 1992, sec. 3.4; Russell 1971). Shared by :func:`geo_to_gsm` and the frame conversions.
+    """
+    sx = sun_direction_geo(solar_position(t64_flat))
+    dip = _dipole_axes(t64_flat)
+    gy = np.cross(dip, sx, axis=0)
+    gy /= np.linalg.norm(gy, axis=0)
+    gz = np.cross(sx, gy, axis=0)
+    return sx, gy, gz
 
 
 def geo_to_gsm(lat, lon, altitude_km, time):
@@ -61,14 +75,7 @@ def geo_to_gsm(lat, lon, altitude_km, time):
     shape = lat.shape
     x, y, z = (c.ravel() for c in geodetic_to_ecef(lat, lon, altitude_km))
     t_flat = t64.ravel()
-    sun = solar_position(t_flat)
-    dec = np.radians(sun["declination"])
-    sun_lon = np.radians(sun["right_ascension"] - sun["gmst"])
-    sx = np.array([np.cos(dec) * np.cos(sun_lon), np.cos(dec) * np.sin(sun_lon), np.sin(dec)])
-    dip = _dipole_axes(t_flat)
-    gy = np.cross(dip, sx, axis=0)
-    gy /= np.linalg.norm(gy, axis=0)
-    gz = np.cross(sx, gy, axis=0)
+    sx, gy, gz = gsm_axes(t_flat)
     pos = np.array([x, y, z])
     xg = (pos * sx).sum(axis=0)
     yg = (pos * gy).sum(axis=0)

@@ -13,7 +13,8 @@ def solar_position(t64: np.ndarray):
 
     Returns a dict of arrays: ``declination`` (deg), ``right_ascension`` (deg, apparent, of date),
     ``equation_of_time`` (minutes), ``gmst`` (deg, Greenwich mean sidereal time) and
-    ``subsolar_lon`` (deg, geographic longitude of the sub-solar point). Accuracy ~0.01 deg for
+    ``subsolar_lon`` (deg, geographic longitude of the sub-solar point) and ``obliquity`` (deg, the
+    apparent obliquity of the ecliptic used for the right ascension). Accuracy ~0.01 deg for
     1900-2100 (Meeus, *Astronomical Algorithms*, ch. 25; NOAA solar calculator).
     """
     jd = julian_date(t64)
@@ -55,7 +56,19 @@ def solar_position(t64: np.ndarray):
         "equation_of_time": eq_time,
         "gmst": gmst,
         "subsolar_lon": subsolar_lon,
+        "obliquity": np.degrees(obliq),
     }
+
+
+def sun_direction_geo(sun: dict) -> np.ndarray:
+    """Unit vector (GEO Cartesian, shape ``(3,) + shape``) towards the Sun from ``solar_position``.
+
+    The apparent right ascension and declination of date, rotated into the Earth-fixed frame by
+    Greenwich mean sidereal time (Hapgood 1992, eq. 2: GEI -> GEO is a rotation by GMST about Z).
+    """
+    dec = np.radians(sun["declination"])
+    sun_lon = np.radians(sun["right_ascension"] - sun["gmst"])
+    return np.array([np.cos(dec) * np.cos(sun_lon), np.cos(dec) * np.sin(sun_lon), np.sin(dec)])
 
 
 def _refraction_deg(elevation: np.ndarray) -> np.ndarray:
