@@ -30,7 +30,7 @@ try:  # libdeflate inflates about twice as fast as zlib; optional, same results
 except ImportError:  # pragma: no cover - exercised only without the optional package
     _libdeflate = None
 
-__all__ = ["VariableLayout", "variable_layout", "read_records", "INFLATE_BACKEND"]
+__all__ = ["VariableLayout", "variable_layout", "read_records", "INFLATE_BACKEND", "gunzip"]
 
 INFLATE_BACKEND = "libdeflate" if _libdeflate is not None else "zlib"
 
@@ -136,9 +136,22 @@ def variable_layout(path: str | Path, name: str) -> VariableLayout | None:
         os.close(fd)
 
 
-def _inflate(data: bytes, expected: int) -> bytes:
-    if _libdeflate is not None:
+def gunzip(data: bytes) -> bytes | None:
+    """One gzip member inflated by libdeflate, or None where libdeflate is not installed or
+    refuses the stream (truncated, damaged, several members): callers then inflate with zlib or
+    :mod:`gzip`, which read every valid stream and name what is wrong with the others."""
+    if _libdeflate is None:
+        return None
+    try:
         return _libdeflate.gzip_decompress(data)
+    except _libdeflate.DeflateError:
+        return None
+
+
+def _inflate(data: bytes, expected: int) -> bytes:
+    out = gunzip(data)
+    if out is not None:
+        return out
     return zlib.decompress(data, 31, expected)  # 31: gzip wrapper; output buffer sized once
 
 

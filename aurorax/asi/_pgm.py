@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._cdfblocks import gunzip
 from ._registry import AsiFileError, register_reader
 
 __all__ = [
@@ -86,6 +87,9 @@ def _decompress(path: Path) -> bytes:
         return raw
     if raw[:2] != b"\x1f\x8b":
         raise AsiFileError(f"{path}: not a gzip file (bad magic number {raw[:2].hex() or 'empty'})")
+    fast = gunzip(raw)  # libdeflate, about twice as fast; None: gzip reads it or names the fault
+    if fast is not None:
+        return fast
     try:
         return gzip.decompress(raw)
     except EOFError as exc:

@@ -53,3 +53,34 @@ __all__ += ["TLEError", "TwoLineElement", "read_tle", "tle_checksum", "tle_posit
 from ._ephemeris import ephemeris_records  # noqa: E402
 
 __all__ += ["ephemeris_records"]
+from ._ephemeris_ingest import (  # noqa: E402
+    DEFAULT_TLE_SPAN_DAYS,
+    EphemerisIngestSummary,
+    format_ephemeris_summary,
+    ingest_ephemeris_files,
+    spacecraft_source,
+)
+
+__all__ += [
+    "DEFAULT_TLE_SPAN_DAYS",
+    "EphemerisIngestSummary",
+    "format_ephemeris_summary",
+    "ingest_ephemeris_files",
+    "spacecraft_source",
+]
+from ._cdf_positions import PositionFileError, read_position_cdf  # noqa: E402
+
+__all__ += ["PositionFileError", "read_position_cdf"]
+from ._aurorax_json import (  # noqa: E402
+    AuroraXImportSummary,
+    ImportedSource,
+    format_import_summary,
+    import_aurorax_json,
+)
+
+__all__ += [
+    "AuroraXImportSummary",
+    "ImportedSource",
+    "format_import_summary",
+    "import_aurorax_json",
+]
