@@ -21,6 +21,7 @@ CHAPTERS = (
     "asi.md",
     "asi-tools.md",
     "search.md",
+    "scale.md",
     "dashboard-performance.md",
     "api.md",
     "ingest.md",

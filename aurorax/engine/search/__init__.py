@@ -37,6 +37,7 @@ from ._records import (
     search_ephemeris,
 )
 from ._result import ConjunctionResult
+from ._split import search_conjunctions_split, split_time_range
 
 __all__ = [
     "OPERATORS",
@@ -56,6 +57,8 @@ __all__ = [
     "ConjunctionQuery",
     "ConjunctionResult",
     "search_conjunctions",
+    "search_conjunctions_split",
+    "split_time_range",
     "records_to_read",
     "field_of_view_radius_km",
     "EphemerisQuery",

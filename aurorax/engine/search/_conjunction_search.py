@@ -22,8 +22,10 @@ import pandas as pd
 from ..store import ValidationError
 from ._algorithm import Track, find_conjunctions, interpolate_half_steps
 from ._filters import compile_metadata_filter
+from ._index import index_available, keep_masks, read_index, slot_minutes, slots_table, stats_table
 from ._load import (
     CANDIDATES_TABLE,
+    SLOTS_TABLE,
     SourceStats,
     candidate_pairs,
     compile_ephemeris_sql,
@@ -266,7 +268,11 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
 
     cursor = repository.cursor()
     try:
-        driver = _pick_driver(cursor, specs, limits, grid, types)
+        kept = _index_prune(cursor, query, specs, limits, grid, end)
+        if kept is None:
+            driver = _pick_driver(cursor, specs, limits, grid, types)
+        else:
+            driver = _pick_driver_from_index(kept, specs, limits, types)
         order = sorted(specs, key=lambda b: b != (driver[0] if driver else -1))
         for b in order:
             ids, args = specs[b]
@@ -275,20 +281,64 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
                 lim = limits[(min(b, driver[0]), max(b, driver[0]))]
                 if lim is not None:
                     cand = candidate_pairs(tracks[driver[0]], driver[1][b], ids, lim, grid.origin)
-            if cand is None:
+            if cand is not None:
+                table = _read_registered(cursor, CANDIDATES_TABLE, cand, args, "candidates")
+            elif kept is not None and b in kept:
+                rows, mask, g = kept[b]
+                table = _read_registered(
+                    cursor, SLOTS_TABLE, slots_table(rows, mask, g), args, "slots", g
+                )
+            else:
                 sql, params = compile_ephemeris_sql(*args, kind="rows")
                 table = cursor.sql(sql, params=params).to_arrow_table()
-            else:
-                cursor.register(CANDIDATES_TABLE, cand)
-                try:
-                    sql, params = compile_ephemeris_sql(*args, kind="candidates")
-                    table = cursor.sql(sql, params=params).to_arrow_table()
-                finally:
-                    cursor.unregister(CANDIDATES_TABLE)
             tracks[b] = tracks_from_table(table, ids, types, grid.origin)
     finally:
         cursor.close()
     return members, tracks, notes
+
+
+def _read_registered(cursor, name: str, table, args, kind: str, slot_min: int = 10):
+    """A block's rows restricted by a registered Arrow table (candidate minutes or slots)."""
+    cursor.register(name, table)
+    try:
+        sql, params = compile_ephemeris_sql(*args, kind=kind, slot_minutes=slot_min)
+        return cursor.sql(sql, params=params).to_arrow_table()
+    finally:
+        cursor.unregister(name)
+
+
+def _index_prune(cursor, query: ConjunctionQuery, specs: dict, limits: dict, grid: _Grid, end):
+    """``{block: (IndexRows, kept mask, slot minutes)}`` from the ephemeris index, or None
+    where the index does not apply (no index, 30 s precision, no constrained pair)."""
+    if grid.step_s != 60 or not specs or not any(v is not None for v in limits.values()):
+        return None
+    if grid.n_minutes == 0 or not index_available(cursor):
+        return None
+    types = query.conjunction_types
+    blocks = []
+    for b, block in enumerate(query.blocks):
+        if b in specs:
+            blocks.append(read_index(cursor, specs[b][0], grid.origin, end, types))
+        else:
+            blocks.append(list(block.locations))
+    masks = keep_masks(blocks, limits, types)
+    g = slot_minutes([blocks[b] for b in specs])
+    return {b: (blocks[b], masks[b], g) for b in specs}
+
+
+def _pick_driver_from_index(kept: dict, specs: dict, limits: dict, types):
+    """Like :func:`_pick_driver`, from the kept index rows (upper bounds of the rows read)."""
+    if len(specs) < 2:
+        return None
+    constrained = {b for pair, lim in limits.items() if lim is not None for b in pair}
+    candidates = [b for b in specs if b in constrained]
+    if not candidates:
+        return None
+    stats = {
+        b: SourceStats(stats_table(rows, mask, types), types) for b, (rows, mask, _) in kept.items()
+    }
+    driver = min(candidates, key=lambda b: stats[b].total)
+    return driver, stats
 
 
 def _pick_driver(cursor, specs: dict, limits: dict, grid: _Grid, types):

@@ -41,6 +41,7 @@ LOCATION_COLUMNS = {
 }
 _HEMISPHERE_SQL = {"northern": "geo_lat >= 0", "southern": "geo_lat < 0"}
 CANDIDATES_TABLE = "_aurorax_candidates"  # name under which candidate pairs are registered
+SLOTS_TABLE = "_aurorax_slots"  # name under which a block's kept index slots are registered
 _TIGHT_LON_DEG = 10.0  # longitude spans up to this are boxed; wider ones (moving sources) are not
 _PAD_DEG = 1e-6  # float margin so boxes never cut a footprint at exactly the maximum distance
 _SPHERE_KM = EARTH_RADIUS_KM + FOOTPRINT_ALTITUDE_KM
@@ -55,6 +56,7 @@ def compile_ephemeris_sql(
     metadata_params: Sequence = (),
     hemisphere: Sequence[str] = (),
     kind: str = "rows",
+    slot_minutes: int = 10,
 ) -> tuple[str, list]:
     """The SQL that reads one criteria block (pure function, bound parameters only).
 
@@ -70,11 +72,15 @@ def compile_ephemeris_sql(
         Output of :func:`aurorax.engine.compile_metadata_filter`.
     hemisphere : sequence of str
         ``northern``/``southern``: spacecraft geographic hemisphere; empty or both = no condition.
-    kind : {"rows", "stats", "candidates"}
+    kind : {"rows", "stats", "candidates", "slots"}
         ``rows``: ``data_source, epoch, lat_<type>, lon_<type>...`` in table order.
         ``stats``: per data source ``n`` and ``lat_min_<type>, lat_max_<type>, lon_min_<type>,
         lon_max_<type>``. ``candidates``: like ``rows`` but only at the (data_source, epoch) pairs
-        of the registered table ``_aurorax_candidates``.
+        of the registered table ``_aurorax_candidates``. ``slots``: like ``rows`` but only in the
+        ``(data_source, slot)`` of the registered table ``_aurorax_slots`` (slots of
+        ``slot_minutes`` minutes, from the ephemeris index).
+    slot_minutes : int
+        Slot size of a ``slots`` read (a divisor of 60).
 
     Returns
     -------
@@ -84,9 +90,9 @@ def compile_ephemeris_sql(
     """
     if not data_sources:
         raise ValueError("compile_ephemeris_sql: data_sources must not be empty")
-    if kind not in ("rows", "stats", "candidates"):
+    if kind not in ("rows", "stats", "candidates", "slots"):
         raise ValueError(
-            f"compile_ephemeris_sql: kind must be rows, stats or candidates, got {kind!r}"
+            f"compile_ephemeris_sql: kind must be rows, stats, candidates or slots, got {kind!r}"
         )
     marks = ", ".join("?" for _ in data_sources)
     where = [f"e.data_source IN ({marks})", "e.epoch >= ?", "e.epoch < ?", metadata_sql]
@@ -111,8 +117,15 @@ def compile_ephemeris_sql(
         head += (
             f" JOIN {CANDIDATES_TABLE} AS c ON e.data_source = c.data_source AND e.epoch = c.epoch"
         )
+    join_params = []
+    if kind == "slots":
+        head += (
+            f" JOIN {SLOTS_TABLE} AS k ON e.data_source = k.data_source"
+            " AND time_bucket(to_minutes(CAST(? AS BIGINT)), e.epoch) = k.slot"
+        )
+        join_params = [int(slot_minutes)]
     sql = head + " WHERE " + " AND ".join(where) + tail
-    params = [*map(int, data_sources), start.to_pydatetime(), end.to_pydatetime()]
+    params = [*join_params, *map(int, data_sources), start.to_pydatetime(), end.to_pydatetime()]
     return sql, params + list(metadata_params)
 
 

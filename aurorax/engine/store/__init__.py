@@ -20,6 +20,7 @@ from ._ingest import (
     ephemeris_frame_to_records,
     ephemeris_records_to_frame,
 )
+from ._parquet import ParquetRepository, export_parquet, open_repository
 from ._records import (
     DATA_PRODUCT_TYPES,
     METADATA_DATA_TYPES,
@@ -46,6 +47,9 @@ __all__ = [
     "DuplicateError",
     "StoreError",
     "Repository",
+    "ParquetRepository",
+    "export_parquet",
+    "open_repository",
     "open_shared",
     "shared_repository",
     "close_shared",

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from ._errors import ConflictError, StoreError, ValidationError
+from ._index import INDEX_TABLE, rebuild_index
 from ._ingest import (
     data_product_records_to_frame,
     delete_data_products,
@@ -152,7 +153,10 @@ class Repository(DataSources):
         StoreError
             ``repository <path> is corrupt (table <name>): ...`` with DuckDB's finding.
         """
+        present = set(self._query("SELECT table_name FROM duckdb_tables()")["table_name"])
         for table in TABLES:
+            if table == INDEX_TABLE and table not in present:
+                continue  # a version-1 file opened read-only has no index yet
             try:
                 self._query(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}")
             except duckdb.Error as exc:
@@ -282,7 +286,8 @@ class Repository(DataSources):
         return counted[0]
 
     def optimize(self) -> None:
-        """Rewrite the ephemeris table clustered by (data_source, epoch) and checkpoint.
+        """Rewrite the ephemeris table clustered by (data_source, epoch), rebuild the ephemeris
+        index from it, and checkpoint.
 
         Ingest sorts each batch, but many small batches interleave sources; one rewrite
         restores tight zone maps (fast per-source time-range scans). Takes roughly as long
@@ -298,6 +303,7 @@ class Repository(DataSources):
                 "ORDER BY data_source, epoch"
             )
             con.execute("DROP TABLE _ephemeris_unsorted")
+            rebuild_index(con)
 
         self._transaction("optimize", work)
         with self._write_lock:

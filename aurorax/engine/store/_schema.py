@@ -15,15 +15,30 @@ Design (measured with ``benchmarks/bench_ingest.py``; see ``docs/repository.md``
   depend on the session's ``TimeZone`` setting).
 * Metadata are DuckDB ``JSON`` values (the json extension is built into the duckdb wheel and
   loads offline); the data source's schema says which keys exist and what type they hold.
+* ``ephemeris_index`` (version 2) summarises the ephemeris per data source and 10- or 60-minute
+  bin (record count, location bounds) for the conjunction search's pruning; see ``_index.py``.
+  A version-1 file gains it (built from its ephemeris) when opened for writing; opened
+  read-only it stays at version 1 and searches scan it whole.
 """
 
 from __future__ import annotations
 
+from ._index import INDEX_DDL, INDEX_TABLE
+
 __all__ = ["SCHEMA_VERSION", "DDL", "TABLES"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Older versions this aurorax opens (read-only as they are; migrated when opened for writing).
+MIGRATABLE_VERSIONS = ("1",)
 
-TABLES = ("aurorax_meta", "data_sources", "ephemeris", "data_products", "availability")
+TABLES = (
+    "aurorax_meta",
+    "data_sources",
+    "ephemeris",
+    "data_products",
+    "availability",
+    INDEX_TABLE,
+)
 
 DDL = (
     """
@@ -84,6 +99,7 @@ DDL = (
         PRIMARY KEY (data_source, day)
     )
     """,
+    INDEX_DDL,
 )
 
 # Column order of the ephemeris table, shared by ingest and the record converters.

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 
 from ._errors import StoreError
-from ._schema import DDL, SCHEMA_VERSION, TABLES
+from ._index import INDEX_TABLE, rebuild_index
+from ._schema import DDL, MIGRATABLE_VERSIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["MEMORY", "open_store"]
 
@@ -48,6 +49,25 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
+def _migrate(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Version 1 -> 2: build the ephemeris index from the stored ephemeris, in one transaction."""
+    con.begin()
+    try:
+        rebuild_index(con)
+        con.execute(
+            "UPDATE aurorax_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
+        )
+        con.commit()
+    except BaseException as exc:
+        con.rollback()
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(
+                f"repository {name}: upgrading schema version 1 to {SCHEMA_VERSION} (building "
+                f"the ephemeris index) failed, nothing was changed: {exc}"
+            ) from exc
+        raise
+
+
 def _check_schema(con: duckdb.DuckDBPyConnection, name: str, read_only: bool) -> None:
     """Accept an aurorax file of this schema version; give an empty file the tables."""
     try:
@@ -70,13 +90,20 @@ def _check_schema(con: duckdb.DuckDBPyConnection, name: str, read_only: bool) ->
                 )
             _create_schema(con)
             return
-        missing = sorted(set(TABLES) - tables)
+        row = con.execute("SELECT value FROM aurorax_meta WHERE key = 'schema_version'").fetchone()
+        version = None if row is None else row[0]
+        # Version 1 had no ephemeris index; every other table is required.
+        required = set(TABLES) - ({INDEX_TABLE} if version in MIGRATABLE_VERSIONS else set())
+        missing = sorted(required - tables)
         if missing:
             raise StoreError(f"repository {name} is incomplete: table(s) {missing} missing")
-        row = con.execute("SELECT value FROM aurorax_meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as exc:
         raise StoreError(f"repository {name} is corrupt: {exc}") from exc
-    version = None if row is None else row[0]
+    if version in MIGRATABLE_VERSIONS and not read_only:
+        _migrate(con, name)
+        return
+    if version in MIGRATABLE_VERSIONS:
+        return  # readable as it is; searches scan the ephemeris whole (no index)
     if version != str(SCHEMA_VERSION):
         raise StoreError(
             f"repository {name} has schema version {version}; this aurorax reads version "

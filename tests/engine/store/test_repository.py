@@ -32,7 +32,14 @@ def test_new_file_has_the_tables_and_version(tmp_path):
             row[0]
             for row in repo.cursor().execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
-    assert tables == {"aurorax_meta", "data_sources", "ephemeris", "data_products", "availability"}
+    assert tables == {
+        "aurorax_meta",
+        "data_sources",
+        "ephemeris",
+        "data_products",
+        "availability",
+        "ephemeris_index",
+    }
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT value FROM aurorax_meta").fetchall() == [(str(SCHEMA_VERSION),)]
     columns = con.execute(
