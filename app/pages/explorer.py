@@ -15,7 +15,8 @@ from app import services
 from app.pages._export import export_buttons
 from app.pages._query import decimal, keep_in_address, read_query, whole_number
 from app.pages._widgets import status_alert
-from aurorax.viz import GLOBE_LAYERS, plot_globe
+from aurorax.geo import OVAL_Q_LEVELS
+from aurorax.viz import DEFAULT_GLOBE_LAYERS, GLOBE_LAYERS, IMAGE_CMAPS, oval_grid, plot_globe
 
 __all__ = ["ExplorerState", "ExplorerPage", "create_page", "QUERY"]
 
@@ -31,7 +32,10 @@ _LAYER_LABELS = {
     "positions": "Spacecraft positions",
     "footprints": "Footprints",
     "tracks": "Footprint tracks",
+    "oval": "Statistical oval (Feldstein, Holzworth & Meng 1975)",
 }
+#: Width and height of the globe on the page, screen pixels.
+GLOBE_PX = 640
 
 
 class ExplorerState(param.Parameterized):
@@ -46,8 +50,18 @@ class ExplorerState(param.Parameterized):
         default=-100.0, bounds=(-180, 180), doc="Longitude facing the viewer."
     )
     layers = param.ListSelector(
-        default=list(GLOBE_LAYERS), objects=list(GLOBE_LAYERS), doc="Layers drawn."
+        default=list(DEFAULT_GLOBE_LAYERS), objects=list(GLOBE_LAYERS), doc="Layers drawn."
     )
+    cmap = param.Selector(
+        default="aurora (green)", objects=list(IMAGE_CMAPS), doc="Colour map of the images."
+    )
+    image_alpha = param.Number(default=1.0, bounds=(0.0, 1.0), doc="Opacity of the images.")
+    oval_q = param.Selector(
+        default=3,
+        objects=list(OVAL_Q_LEVELS),
+        doc="Activity level of the statistical oval (Feldstein's Q index, 0 quiet to 6 active).",
+    )
+    oval = param.Array(default=None, allow_None=True, doc="Statistical oval on the global grid.")
     track_minutes = param.Integer(
         default=45, bounds=(1, 360), doc="Footprint tracks span this many minutes either side."
     )
@@ -133,6 +147,19 @@ class ExplorerState(param.Parameterized):
             self.ephemeris = ephemeris
             self.status = " ".join(messages)
 
+    @param.depends("day", "minute", "layers", "oval_q", watch=True)
+    def find_oval(self) -> None:
+        """The statistical oval of the minute on the global grid (when its layer is on)."""
+        time = self.time
+        if time is None or "oval" not in self.layers:
+            self.oval = None
+            return
+        try:
+            self.oval = oval_grid(time, self.oval_q)
+        except Exception as exc:  # shown on the page, never a stack trace
+            self.oval = None
+            self.status = f"Cannot compute the statistical oval: {exc}"
+
     def step(self, minutes: int = 1) -> None:
         """Move the shown minute by ``minutes`` within the day (the player's step)."""
         self.minute = int(np.clip(self.minute + minutes, 0, 1439))
@@ -140,9 +167,10 @@ class ExplorerState(param.Parameterized):
     def globe(self):
         """The globe of the current inputs (a HoloViews overlay)."""
         time = self.time
+        # The imagers are listed under the globe (caption()): a long list would not fit.
         title = "" if time is None else f"{time:%Y-%m-%d %H:%M} UTC"
-        if self.imagers:
-            title += f"  ASI: {', '.join(self.imagers)}"
+        if "oval" in self.layers:
+            title += f", statistical oval Q = {self.oval_q}"
         return plot_globe(
             central_lat=self.central_lat,
             central_lon=self.central_lon,
@@ -151,8 +179,29 @@ class ExplorerState(param.Parameterized):
             time=time,
             layers=self.layers,
             title=title,
-            size_px=560,
+            size_px=GLOBE_PX,
+            oval_values=self.oval,
+            cmap=self.cmap,
+            image_alpha=self.image_alpha,
+            colorbar=True,
+            legend=True,
         )
+
+    def caption(self) -> str:
+        """What the globe shows: the imagers with a frame, the symbols, the oval's model."""
+        imagers = ", ".join(self.imagers) if self.imagers else "none this minute"
+        text = (
+            f"ASI images: {imagers}. Triangles: spacecraft positions; circles: their north and "
+            "south B-trace footprints; lines: footprint tracks (one colour per spacecraft; "
+            "hover for names and coordinates)."
+        )
+        if "oval" in self.layers:
+            text += (
+                f" Shaded band: the statistical auroral oval for activity level Q = {self.oval_q} "
+                "(Feldstein's ovals as fitted by Holzworth & Meng 1975, in AACGM-v2 latitude and "
+                "magnetic local time): a climatology, not a nowcast."
+            )
+        return text
 
 
 class ExplorerPage(pn.viewable.Viewer):
@@ -179,6 +228,10 @@ class ExplorerPage(pn.viewable.Viewer):
                 s.param.ephemeris,
                 s.param.central_lat,
                 s.param.central_lon,
+                s.param.cmap,
+                s.param.image_alpha,
+                s.param.oval,
+                s.param.oval_q,
             )
         )
         return pn.pane.HoloViews(frames, name="globe")
@@ -205,9 +258,16 @@ class ExplorerPage(pn.viewable.Viewer):
             pn.widgets.CheckBoxGroup.from_param(
                 s.param.layers, options={v: k for k, v in _LAYER_LABELS.items()}, name="Layers"
             ),
-            width=360,
+            pn.widgets.Select.from_param(s.param.cmap, name="Image colour map"),
+            pn.widgets.FloatSlider.from_param(s.param.image_alpha, name="Image opacity", step=0.05),
+            pn.widgets.Select.from_param(s.param.oval_q, name="Oval activity level Q (0-6)"),
+            width=330,
         )
         globe = pn.panel(pn.bind(self._globe, s.param.layers))
+        caption = pn.pane.Markdown(
+            pn.bind(lambda *_: s.caption(), s.param.imagers, s.param.layers, s.param.oval_q),
+            width=GLOBE_PX + 220,
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "## Event Explorer\nThe all-sky images of the chosen minute, regridded onto the "
@@ -216,7 +276,7 @@ class ExplorerPage(pn.viewable.Viewer):
                 "with the central longitude and latitude sliders."
             ),
             status_alert(s.param.status),
-            pn.Row(controls, pn.Column(globe, self.exports)),
+            pn.Row(controls, pn.Column(globe, caption, self.exports)),
             sizing_mode="stretch_width",
         )
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SubstormTable", "ActivityState", "make_substorms", "activity_at", "oval_boundaries"]
+__all__ = [
+    "SubstormTable",
+    "ActivityState",
+    "make_substorms",
+    "activity_at",
+    "oval_boundaries",
+    "substorm_reach",
+]
 
 _H = 3600.0
 _MIN = 60.0
@@ -60,11 +67,16 @@ class ActivityState:
     bulge_mlt_h
         MLT of the current (or last) bulge centre (hours).
     bulge_halfwidth_h
-        Gaussian half-width of the bulge in MLT (hours); it widens as the substorm develops.
+        Half-width of the bulge in MLT (hours): 0.3 h at onset, widening to 3 h as the substorm
+        develops (the expansion reaches a site when its MLT distance from onset falls inside it).
     pulsating
         Pulsating-aurora driver 0..1: builds up after expansion and decays over a few hours.
     since_onset_s
         Seconds since the last onset (large where none happened yet).
+    stretch
+        How stretched the magnetotail is, 0..1: the growth progress before an onset, relaxing
+        smoothly afterwards (e-folding over half the expansion phase: the dipolarization), so the oval
+        does not jump back poleward everywhere at the onset instant.
     """
 
     ae_nt: np.ndarray
@@ -74,6 +86,7 @@ class ActivityState:
     bulge_halfwidth_h: np.ndarray
     pulsating: np.ndarray
     since_onset_s: np.ndarray
+    stretch: np.ndarray
 
 
 def make_substorms(seed: int, duration_s: float) -> SubstormTable:
@@ -125,16 +138,20 @@ def activity_at(table: SubstormTable, t_s) -> ActivityState:
     substorm = np.where(has_last, strength * envelope, 0.0)
 
     # Pulsating aurora follows injections: it builds up over ~20 min after expansion and lasts a
-    # few hours, well into the next quiet interval (Jones et al. 2011: patches persist for hours).
-    pulsating = (1.0 - np.exp(-after / (20.0 * _MIN))) * np.exp(-after / (3.0 * _H))
-    pulsating = np.where(has_last & (since >= exp_s), np.clip(strength * 1.6, 0.3, 1.0), 0.0) * (
-        pulsating / 0.8
-    )
-    pulsating = np.clip(pulsating, 0.0, 1.0)
+    # few hours, well into the next quiet interval (Jones et al. 2011: patches persist for hours),
+    # so the patches of the previous substorm live on after the next onset (no reset at onsets).
+    pulsating = _pulsating_drive(table, li, t) * has_last
+    prev = np.clip(last - 1, 0, n - 1)
+    pulsating = np.maximum(pulsating, _pulsating_drive(table, prev, t) * (last >= 1))
 
-    halfwidth = 0.6 + 2.4 * np.clip(since / (exp_s + 0.5 * rec_s), 0.0, 1.0)
+    # The bulge starts at the onset MLT a few tens of minutes of MLT wide and spreads east and
+    # west as the substorm develops (the westward travelling surge at its western edge), so a site
+    # an hour or two of MLT away sees the brightening tens of minutes after the onset sector.
+    halfwidth = 0.3 + 2.7 * np.clip(since / (exp_s + 0.5 * rec_s), 0.0, 1.0)
     ae = 60.0 + 120.0 * growth + 1000.0 * substorm
+    relaxing = np.where(has_last, np.exp(-np.maximum(since, 0.0) / (0.5 * exp_s)), 0.0)
     return ActivityState(
+        stretch=np.maximum(growth, relaxing),
         ae_nt=ae,
         growth=growth,
         substorm=substorm,
@@ -143,6 +160,30 @@ def activity_at(table: SubstormTable, t_s) -> ActivityState:
         pulsating=pulsating,
         since_onset_s=since,
     )
+
+
+def _pulsating_drive(table: SubstormTable, index, t) -> np.ndarray:
+    """Pulsating-aurora driver 0..1 from substorm ``index`` at times ``t`` (0 before its end of
+    expansion)."""
+    since = t - table.onset_s[index]
+    exp_s = table.expansion_s[index]
+    after = np.maximum(since - exp_s, 0.0)
+    shape = (1.0 - np.exp(-after / (20.0 * _MIN))) * np.exp(-after / (3.0 * _H)) / 0.8
+    strength = np.clip(table.peak_ae_nt[index] / 1000.0 * 1.6, 0.3, 1.0)
+    return np.clip(np.where(since >= exp_s, strength * shape, 0.0), 0.0, 1.0)
+
+
+def substorm_reach(state: ActivityState, mlt_h, spread: float = 2.0) -> np.ndarray:
+    """How far the current substorm has reached MLT ``mlt_h``: 1 inside, 0 outside (soft edge).
+
+    The disturbance starts at the onset MLT and spreads east and west with the bulge
+    (``spread`` times its half-width: 2 = the diffuse aurora and the oval's equatorward motion
+    reach 6 h of MLT from onset, the dawn sector, an hour or so after the onset), so sites at
+    different MLT see a substorm at different times instead of all at once.
+    """
+    d = np.abs(_wrap_mlt(np.asarray(mlt_h, dtype=float) - state.bulge_mlt_h))
+    edge = spread * state.bulge_halfwidth_h
+    return 1.0 / (1.0 + np.exp((d - edge) / 0.25))
 
 
 def _wrap_mlt(d_h):
@@ -161,10 +202,11 @@ def oval_boundaries(state: ActivityState, mlt_h) -> tuple[np.ndarray, np.ndarray
     """
     mlt = np.asarray(mlt_h, dtype=float)
     phi = 2.0 * np.pi * mlt / 24.0
-    ae = state.ae_nt / 1000.0
+    # The growth phase moves the whole oval; a substorm only where it has reached so far.
+    ae = (60.0 + 120.0 * state.stretch + 1000.0 * state.substorm * substorm_reach(state, mlt)) / 1e3
     night = 0.5 * (1.0 + np.cos(phi))  # 1 at midnight, 0 at noon
-    equatorward = 70.5 - 4.0 * ae - 1.5 * state.growth - 4.5 * np.cos(phi)
-    width = (2.0 + 3.0 * night + 3.5 * ae * night) * (1.0 - 0.3 * state.growth)
+    equatorward = 70.5 - 4.0 * ae - 1.5 * state.stretch - 4.5 * np.cos(phi)
+    width = (2.0 + 3.0 * night + 3.5 * ae * night) * (1.0 - 0.3 * state.stretch)
     dmlt = _wrap_mlt(mlt - state.bulge_mlt_h)
     bulge = (
         8.0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time as _time
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +19,6 @@ from aurorax import geo
 from aurorax.engine import Repository, StoreError
 from aurorax.geo import AACGM_FOOTPRINT_MAX_ALTITUDE_KM
 
-from ._images import DEMO_IMAGE_SITES
 from ._model import AuroralModel
 from ._orbits import SPACECRAFT, SpacecraftElements, propagate
 from ._products import render_demo_products
@@ -36,18 +37,28 @@ __all__ = [
     "AACGM_FOOTPRINT_MAX_ALTITUDE_KM",
     "IMAGE_CADENCE_S",
     "IMAGE_BINNING",
+    "RENDERED_PROGRAMS",
+    "DEFAULT_DAYS",
 ]
 
 #: Imagers operate when the Sun is below this elevation (degrees): astronomical darkness begins at
 #: -18 deg, but THEMIS/REGO/TREx start imaging at -12 deg (nautical dusk).
 DARK_SUN_ELEVATION_DEG = -12.0
-#: Frame cadence (s) of the images ``build_demo`` renders: 120 s frames fill the daily keogram's
-#: 2-minute columns exactly and keep a night of the five ``DEMO_IMAGE_SITES`` to under a minute
-#: (the real THEMIS cadence is 3 s; ``render_demo_images`` renders any cadence).
-IMAGE_CADENCE_S = 120.0
+#: Frame cadence (s) of the images ``build_demo`` renders: one frame every 10 minutes (plus the
+#: first operating minute of each hour) keeps every imager of every night of the default week to a
+#: few minutes of rendering (the real THEMIS cadence is 3 s, 200x more frames;
+#: ``render_demo_images`` renders any cadence).
+IMAGE_CADENCE_S = 600.0
 #: Model evaluation block of the rendered THEMIS images (REGO uses twice it, the same ground
-#: resolution): the auroral model is evaluated once per 2 x 2 pixels, the noise stays per pixel.
-IMAGE_BINNING = 2
+#: resolution): the auroral model is evaluated once per 4 x 4 pixels (~15 km at zenith, below the
+#: width of the arcs' bright cores seen from the horizon), the noise stays per pixel.
+IMAGE_BINNING = 4
+#: Programs whose images ``build_demo`` renders (every built imager of them, every night).
+#: TREx RGB is not rendered: the ASI core's image-file lookup and keogram store
+#: (``find_image_files``, ``stored_keogram``) read only the THEMIS and REGO layouts so far.
+RENDERED_PROGRAMS = ("themis-asi", "rego")
+#: Default span of the demo (days from 2021-12-01): a week, every night of it rendered.
+DEFAULT_DAYS = 7
 _MAX_DAYS = 3660
 
 
@@ -80,8 +91,8 @@ class DemoSummary:
     image_nights
         UTC days whose images and products were rendered.
     rendered_imagers
-        ``(program, site_uid)`` of the imagers rendered (``DEMO_IMAGE_SITES`` among the built
-        sources that operated on those days).
+        ``(program, site_uid)`` of the imagers rendered (the built imagers of
+        ``RENDERED_PROGRAMS`` that operated on those days).
     asi_dir, products_dir
         Where the images and the product files went.
     """
@@ -286,20 +297,66 @@ def _space_frame(ident, sc: SpacecraftElements, minutes, mlt0, model) -> pd.Data
     )
 
 
+_WORKER_MODELS: dict = {}
+
+
+def _noop() -> None:
+    return None
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of image workers, started now (before the repository is opened).
+
+    On POSIX the workers are forked, so a calling script without an ``if __name__ ==
+    "__main__"`` guard is not run again in them; forking before DuckDB opens the repository
+    keeps its threads and file out of the children. Elsewhere they are spawned.
+    """
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    for job in [pool.submit(_noop) for _ in range(workers)]:
+        job.result()
+    return pool
+
+
+def _render_imager(
+    seed, start_ts, end_ts, sites, key, image_days, minutes, asi_dir, products_dir, cadence_s,
+    binning,
+) -> pd.DataFrame:  # fmt: skip
+    """Render one imager's nights (images, keograms, movies); runs in a worker process too.
+
+    The models are rebuilt from the seed and span (they are deterministic in them), once per
+    process; the noise of each file depends only on the seed, the imager and the hour, so the
+    files do not depend on which process renders them or in which order.
+    """
+    cache_key = (seed, start_ts, end_ts, tuple(map(tuple, sites[["program", "site_uid"]].values)))
+    if cache_key not in _WORKER_MODELS:
+        _WORKER_MODELS.clear()
+        _WORKER_MODELS[cache_key] = (
+            AuroralModel(seed, start_ts, end_ts),
+            WeatherModel(seed, sites, start_ts, end_ts),
+        )
+    model, weather = _WORKER_MODELS[cache_key]
+    return render_demo_products(
+        asi_dir, products_dir, model, image_days, sites=sites, imagers=[key], weather=weather,
+        cadence_s=cadence_s, binning=binning, seed=seed, operating={key: minutes},
+    )  # fmt: skip
+
+
 def build_demo(
     db_path: str | Path,
     start: date | datetime | str = date(2021, 12, 1),
-    days: int = 31,
+    days: int = DEFAULT_DAYS,
     seed: int = 2021,
     progress: bool = True,
     overwrite: bool = False,
     programs: Sequence[str] | str | None = None,
     platforms: Sequence[str] | str | None = None,
-    image_nights: int = 1,
+    image_nights: int | None = None,
     asi_dir: str | Path | None = None,
     products_dir: str | Path | None = None,
     image_cadence_s: float = IMAGE_CADENCE_S,
     image_binning: int = IMAGE_BINNING,
+    image_workers: int | None = None,
 ) -> DemoSummary:
     """Build the demo data repository (offline, deterministic in ``seed``).
 
@@ -324,7 +381,8 @@ def build_demo(
         (e.g. ``["gillam", "themisa"]``); ``None`` = all. See :func:`demo_programs`.
     image_nights
         Render all-sky images, keograms and movies for the first ``image_nights`` UTC days of the
-        span (0 to ``days``; 0 = none) for the ``DEMO_IMAGE_SITES`` among the built sources.
+        span (0 to ``days``; 0 = none; None, the default = every day) for every built imager of
+        ``RENDERED_PROGRAMS`` (THEMIS ASI and REGO).
         Frames are rendered at the imager's operating minutes (every ``image_cadence_s``), so
         every keogram record of those days names a PNG that exists; one daily movie record per
         rendered imager-day is added (``movie_type`` ``daily``, same ``start``/``end``/
@@ -340,6 +398,9 @@ def build_demo(
     image_cadence_s, image_binning
         Frame cadence (s) and model binning of the rendered images (see ``IMAGE_CADENCE_S``,
         ``IMAGE_BINNING``); ``image_cadence_s`` must divide 3600.
+    image_workers
+        Processes rendering images alongside the build (default: 2, or 1 on a one-core
+        machine; 0 or 1 = render in this process). The files are the same either way.
 
     Returns
     -------
@@ -357,6 +418,8 @@ def build_demo(
     seed = int(seed)
     db_path = Path(db_path).expanduser()
     sites, spacecraft = _select(load_sites(), programs, platforms)
+    if image_nights is None:
+        image_nights = int(days)
     if (
         isinstance(image_nights, bool)
         or not isinstance(image_nights, int | np.integer)
@@ -371,11 +434,18 @@ def build_demo(
     products_dir = (
         Path(products_dir).expanduser() if products_dir is not None else db_path.parent / "products"
     )
+    if image_workers is None:
+        image_workers = min(2, os.cpu_count() or 1)
+    if isinstance(image_workers, bool) or not isinstance(image_workers, int | np.integer):
+        raise DemoBuildError(f"image_workers must be an integer >= 0, got {image_workers!r}")
+    if image_workers < 0:
+        raise DemoBuildError(f"image_workers must be an integer >= 0, got {image_workers!r}")
     image_days = pd.date_range(start_ts, periods=int(image_nights), freq="D")
-    built = set(zip(sites["program"], sites["site_uid"], strict=True))
-    to_render = [key for key in DEMO_IMAGE_SITES if key in built]
-    if not len(image_days):
-        to_render = []
+    to_render = [
+        (row.program, row.site_uid)
+        for row in sites.itertuples()
+        if row.program in RENDERED_PROGRAMS and len(image_days)
+    ]
     if db_path.exists():
         if not overwrite:
             raise DemoBuildError(f"{db_path} already exists; pass overwrite=True to replace it")
@@ -414,10 +484,22 @@ def build_demo(
     t = stage("models", t)
 
     ephemeris = products = 0
-    # Operating minutes (within the image days) of the imagers to render: their frames.
-    operating: dict[tuple[str, str], pd.DatetimeIndex] = {}
     daily_keograms: dict[tuple[str, str], pd.DataFrame] = {}
+    jobs: dict[tuple[str, str], Future | tuple] = {}
     rendered: list[tuple[str, str]] = []
+    pool = None
+    if image_workers > 1 and len(to_render) > 1:
+        pool = _start_pool(image_workers)
+
+    def render(key, in_days):
+        # Submitted as soon as an imager's operating minutes are known, so the workers render
+        # while this process builds the other sites and the spacecraft.
+        args = (
+            seed, start_ts, end_ts, sites, key, image_days, in_days, asi_dir, products_dir,
+            image_cadence_s, image_binning,
+        )  # fmt: skip
+        jobs[key] = pool.submit(_render_imager, *args) if pool is not None else args
+
     try:
         with Repository(building) as repo:
             idents = {}
@@ -465,10 +547,10 @@ def build_demo(
                     if key in to_render:
                         in_days = times[times.floor("D").isin(image_days)]
                         if not in_days.empty:
-                            operating[key] = in_days
                             daily_keograms[key] = keograms[
                                 keograms["metadata.keogram_type"] == "daily"
                             ]
+                            render(key, in_days)
                 bar.update()
                 t = stage("ground", t)
 
@@ -481,12 +563,9 @@ def build_demo(
 
             for key in to_render:
                 bar.set_postfix_str(f"images {key[0]} {key[1]}")
-                if key in operating:
-                    records = render_demo_products(
-                        asi_dir, products_dir, model, image_days, sites=sites, imagers=[key],
-                        weather=weather, cadence_s=image_cadence_s, binning=image_binning,
-                        seed=seed, operating=operating,
-                    )  # fmt: skip
+                if key in jobs:
+                    job = jobs[key]
+                    records = job.result() if isinstance(job, Future) else _render_imager(*job)
                     movies = _movie_frame(records, idents[key], daily_keograms[key])
                     products += repo.ingest_data_products(movies)
                     rendered.append(key)
@@ -501,9 +580,14 @@ def build_demo(
             _remove(db_path)
         os.replace(building, db_path)
     except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
         _remove(building)
         raise
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         bar.close()
 
     return DemoSummary(

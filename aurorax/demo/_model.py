@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._activity import ActivityState, activity_at, make_substorms, oval_boundaries
+from ._activity import ActivityState, activity_at, make_substorms, oval_boundaries, substorm_reach
 from ._noise import hash_normal, hash_uniform, stable_key
 from ._orbits import to_utc_index
 
@@ -161,13 +161,16 @@ class AuroralModel:
         return oval_boundaries(activity_at(self.substorms, np.asarray(t_s, dtype=float)), mlt_h)
 
     # ------------------------------------------------------------------ emission components
-    def components(self, t_s, mlat, mlt_h, time_average: bool = False) -> dict[str, np.ndarray]:
+    def components(
+        self, t_s, mlat, mlt_h, time_average: bool = False, red: bool = False
+    ) -> dict[str, np.ndarray]:
         """557.7 nm emission of each auroral form (Rayleighs) at model time ``t_s`` (seconds).
 
         Returns a dict with ``diffuse``, ``arcs``, ``pulsating``, ``red_glow`` (the 630.0 nm
         poleward-boundary glow) and the boundaries ``equatorward``/``poleward`` (degrees), all
         broadcast to a common shape. ``time_average`` replaces the on/off switching of pulsating
-        patches by its duty cycle (what a one-minute classifier sees).
+        patches by its duty cycle (what a one-minute classifier sees). ``red`` adds
+        ``red_arcs``: the arcs 4x wider, as the 630.0 nm emission at ~230 km spreads them.
         """
         t, mlat, mlt = np.broadcast_arrays(
             np.asarray(t_s, dtype=float), np.asarray(mlat, dtype=float), np.asarray(mlt_h, float)
@@ -181,7 +184,8 @@ class AuroralModel:
         # Diffuse aurora: centred a quarter of the way into the oval, brightest midnight-morning.
         centre = eq + 0.25 * width
         sigma = 0.3 * width + 0.6
-        level = 500.0 + 1000.0 * state.pulsating + 1500.0 * state.substorm
+        reach = substorm_reach(state, mlt)
+        level = 500.0 + 1000.0 * state.pulsating + 1500.0 * state.substorm * reach
         diffuse = (
             level * (0.25 + 0.75 * np.maximum(night, morning)) * np.exp(-0.5 * ((mlat - centre) / sigma) ** 2)
         )  # fmt: skip
@@ -189,11 +193,11 @@ class AuroralModel:
         arcs = self._arcs_component(t, mlat, mlt, state, eq, width)
         pulsating = self._pulsating_component(t, mlat, mlt, state, eq, width, time_average)
         red_glow = (
-            (600.0 + 1500.0 * state.substorm)
+            (600.0 + 1500.0 * state.substorm * reach)
             * (0.4 + 0.6 * night)
             * np.exp(-0.5 * ((mlat - pb - 0.3) / 0.9) ** 2)
         )
-        return {
+        out = {
             "diffuse": diffuse,
             "arcs": arcs,
             "pulsating": pulsating,
@@ -201,11 +205,19 @@ class AuroralModel:
             "equatorward": eq,
             "poleward": pb,
         }
+        if red:
+            out["red_arcs"] = self._arcs_component(t, mlat, mlt, state, eq, width, width_scale=4.0)
+        return out
 
-    def _arcs_component(self, t, mlat, mlt, state, eq, width):
+    def _arcs_component(self, t, mlat, mlt, state, eq, width, width_scale: float = 1.0):
         evening = np.exp(-0.5 * (_wrap(mlt - 21.5) / 3.0) ** 2)
-        dmlt_bulge = _wrap(mlt - state.bulge_mlt_h)
-        in_bulge = np.exp(-0.5 * (dmlt_bulge / state.bulge_halfwidth_h) ** 2)
+        dmlt_bulge = np.abs(_wrap(mlt - state.bulge_mlt_h))
+        # Soft-edged bulge: the expansion reaches an MLT when the widening bulge covers it, and is
+        # brightest at the onset MLT (half as bright at the edge).
+        edge = state.bulge_halfwidth_h
+        in_bulge = (1.0 - 0.5 * np.clip(dmlt_bulge / edge, 0.0, 1.0)) / (
+            1.0 + np.exp((dmlt_bulge - edge) / 0.12)
+        )
         total = np.zeros(np.shape(t))
         for i, arc in enumerate(self._arcs):
             frac = arc.fraction + arc.drift_amp * np.sin(
@@ -215,7 +227,7 @@ class AuroralModel:
                 2 * np.pi * (mlt + arc.wave_speed_h_per_s * t) / arc.wave_len_h + arc.wave_phase
             )
             lat0 = eq + frac * width + wave
-            sigma = arc.width_km / 2.355 / _KM_PER_DEG
+            sigma = width_scale * arc.width_km / 2.355 / _KM_PER_DEG
             profile = np.exp(-0.5 * ((mlat - lat0) / sigma) ** 2)
             # Arcs come and go over hours: a clipped sinusoid keeps each one on ~60% of the time.
             alive = np.clip(1.5 * np.sin(2 * np.pi * t / arc.life_period_s + arc.life_phase) + 0.6,
@@ -223,14 +235,14 @@ class AuroralModel:
             # Beads/folds along the arc so it is not perfectly uniform in longitude.
             beads = 0.75 + 0.25 * np.sin(2 * np.pi * mlt / (0.15 + 0.03 * i) + 3.0 * i)
             quiet = 2500.0 * evening * (1.0 + 0.6 * state.growth * (arc.fraction < 0.45))
-            expansion = 30000.0 * state.substorm * in_bulge
+            expansion = 15000.0 * state.substorm * in_bulge
             total = total + arc.brightness * alive * beads * profile * (quiet + expansion)
         # Westward travelling surge: a bright swirl at the poleward edge, west end of the bulge.
         wts_mlt = state.bulge_mlt_h - 1.3 * state.bulge_halfwidth_h
         wts_lat = eq + width - 0.8
         expanding = np.clip(state.since_onset_s / 900.0, 0.0, 1.0) * (state.since_onset_s < 7200.0)
         surge = (
-            40000.0 * state.substorm * expanding
+            20000.0 * state.substorm * expanding
             * np.exp(-0.5 * (_wrap(mlt - wts_mlt) / 0.5) ** 2)
             * np.exp(-0.5 * ((mlat - wts_lat) / 0.7) ** 2)
         )  # fmt: skip
@@ -304,16 +316,32 @@ class AuroralModel:
         numpy.ndarray
             Rayleighs, broadcast shape of the inputs.
         """
+        return self.intensity_at_seconds(self.seconds(time), mlat, mlt, emission, include_airglow)
+
+    def intensity_at_seconds(
+        self, t_s, mlat, mlt, emission: str = "557.7", include_airglow: bool = True
+    ) -> np.ndarray:
+        """Like :meth:`intensity_rayleigh`, with times as model seconds (``t_s``, float array).
+
+        Evaluating many frames in one call (``t_s`` of shape ``(n, 1)`` against pixel arrays of
+        shape ``(1, m)``) avoids the per-call overhead of the time conversion.
+        """
         if emission not in EMISSIONS:
             raise ValueError(f"emission must be one of {list(EMISSIONS)}, got {emission!r}")
-        t_s = self.seconds(time)
-        c = self.components(t_s, np.abs(np.asarray(mlat, dtype=float)), np.mod(mlt, 24.0))
+        c = self.components(
+            t_s, np.abs(np.asarray(mlat, dtype=float)), np.mod(mlt, 24.0), red=emission == "630.0"
+        )
         if emission == "557.7":
             total = c["diffuse"] + c["arcs"] + c["pulsating"]
         else:
             # Red/green ratios: soft diffuse precipitation is red-rich, energetic arcs and
             # pulsating aurora (few-10 keV electrons) much less so.
-            total = 0.35 * c["diffuse"] + 0.08 * c["arcs"] + 0.03 * c["pulsating"] + c["red_glow"]
+            # The red line comes from ~230 km, where the emission of an arc spreads over a few
+            # times its green width (and its 110 s lifetime smooths it further): red arcs are
+            # modelled 4x wider with 2% of the green peak per unit width (8% integrated).
+            total = (
+                0.35 * c["diffuse"] + 0.02 * c["red_arcs"] + 0.03 * c["pulsating"] + c["red_glow"]
+            )
         if include_airglow:
             total = total + _AIRGLOW_R[emission]
         return total

@@ -5,9 +5,11 @@ Files are written under ``settings.products_dir`` at the path of their server-re
 
 Keogram images follow the AuroraX keogram standard: full-bleed (no axes), 720 pixels wide spanning
 the whole UT day (daily, 2 min per column) or hour (hourly, 5 s per column), north at the top,
-white where there is no data, scaled between the 1st and 99th percentiles of the night's counts.
+white where there is no data, scaled from the night's dark sky (1st percentile) to at least
+``DISPLAY_SPAN_R`` above it (:func:`keogram_limits`).
 The keogram data come from the ASI core's :func:`aurorax.asi.make_keogram` (the camera meridian);
-the movies from :func:`aurorax.asi.animate_fisheye`, one per UT day of frames.
+the movies from :func:`aurorax.asi.iter_fisheye_frames` and :func:`aurorax.asi.write_movie`
+(what ``animate_fisheye`` does, at most ``MOVIE_SIZE_PX`` square), one per UT day of frames.
 """
 
 from __future__ import annotations
@@ -17,19 +19,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aurorax.asi import Imager, Keogram, animate_fisheye, stored_keogram
+from aurorax.asi import Imager, Keogram, iter_fisheye_frames, stored_keogram, write_movie
 
 from ._urls import keogram_url, movie_url, product_path
 
 __all__ = [
     "KEOGRAM_WIDTH_PX",
     "keogram_image",
+    "keogram_limits",
+    "DISPLAY_SPAN_R",
     "write_keogram_png",
     "render_products",
     "render_demo_products",
 ]
 
 KEOGRAM_WIDTH_PX = 720
+#: Largest side (pixels) of the demo movies (REGO frames are subsampled to it).
+MOVIE_SIZE_PX = 256
+#: Minimum brightness range (Rayleighs at zenith) a demo keogram or movie spans from its dark sky
+#: to white: a 6 kR green arc or a 1.5 kR red glow saturates (see :func:`keogram_limits`).
+DISPLAY_SPAN_R = {"557.7": 6000.0, "630.0": 1500.0}
 _COLOURS = {"themis-asi": "gray", "rego": "gist_heat"}
 
 
@@ -74,13 +83,34 @@ def keogram_image(
     return picture
 
 
+def keogram_limits(values, program: str) -> tuple[float, float]:
+    """Colour limits (counts) of a night's keogram and movie of a demo imager.
+
+    The lower limit is the night's 1st percentile (the dark sky); the upper one the 99.5th
+    percentile but at least :data:`DISPLAY_SPAN_R` Rayleighs (at zenith) above the lower, so a
+    quiet night is not stretched until its noise fills the picture, and a substorm saturates
+    instead of turning the rest of the night black.
+    """
+    from ._images import camera_for_program
+
+    values = np.asarray(values, dtype=np.float32)
+    if not values.size:
+        return 0.0, 1.0
+    camera = camera_for_program(program)
+    lo, hi = (float(v) for v in np.percentile(values, (1, 99.5)))
+    span = DISPLAY_SPAN_R[camera.emission] * camera.gain_counts_per_rayleigh
+    return lo, max(hi, lo + span)
+
+
 def write_keogram_png(picture: np.ndarray, path) -> Path:
     """Write an RGB picture (from :func:`keogram_image`) to ``path`` as a PNG, pixel for pixel."""
-    import matplotlib.image
+    from PIL import Image
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    matplotlib.image.imsave(path, picture)
+    Image.fromarray(np.ascontiguousarray(picture, dtype=np.uint8), "RGB").save(
+        path, format="PNG", compress_level=3
+    )
     return path
 
 
@@ -146,7 +176,7 @@ def render_products(
         # Kept in the keogram store too: the dashboard's Keogramist reads it from there.
         keogram = stored_keogram(core, site_uid, day, day + pd.Timedelta(days=1), asi_dir)
         cmap = _COLOURS.get(program, "gray")
-        limits = tuple(np.percentile(keogram.values, (1, 99)))
+        limits = keogram_limits(keogram.values, program)
         buckets = [("daily", day, day + pd.Timedelta(days=1))]
         if hourly:
             for hour in keogram.times.floor("h").unique():
@@ -177,10 +207,13 @@ def render_products(
             url = movie_url(program, site_uid, day)
             path = product_path(products_dir, url)
             if overwrite or not path.exists():
-                animate_fisheye(
-                    imager, path, mode="rgb", scale=1, cmap=cmap, vmin=limits[0], vmax=limits[1],
-                    fps=fps, progress=False,
-                )  # fmt: skip
+                frames = iter_fisheye_frames(
+                    imager, mode="rgb", scale=1, cmap=cmap, vmin=limits[0], vmax=limits[1]
+                )
+                # Movies are at most MOVIE_SIZE_PX square: REGO's 512 x 512 frames are shown at
+                # half size (every other pixel), which halves the cost of encoding them.
+                step = max(1, imager.skymap.elevation.shape[0] // MOVIE_SIZE_PX)
+                write_movie((f.rgb[::step, ::step] for f in frames), path, fps=fps)
             times = imager.times
             rows.append(
                 (
@@ -246,7 +279,7 @@ def render_demo_products(
         Optional ``WeatherModel`` (clouds dim the frames).
     cadence_s, binning, seed
         See ``render_demo_images``. 120 s frames fill the daily keogram's 2-minute columns
-        exactly and keep a night of five imagers to about a minute and a half of rendering.
+        exactly; ``build_demo`` renders 600 s frames (see ``IMAGE_CADENCE_S``).
     progress
         Show progress bars.
     operating

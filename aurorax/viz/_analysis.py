@@ -74,7 +74,13 @@ def _reduce(values: np.ndarray, k: int) -> np.ndarray:
 
 
 def plot_footprint_montage(
-    panels, track_rows=(), track_cols=(), titles=(), size: int = 300, gap: float = 0.04
+    panels,
+    track_rows=(),
+    track_cols=(),
+    titles=(),
+    size: int = 300,
+    gap: float = 0.12,
+    colorbar: bool = True,
 ) -> hv.Overlay:
     """Fisheye frames side by side in one plot, each with the footprint track, dot and box.
 
@@ -96,13 +102,19 @@ def plot_footprint_montage(
     size
         Height of the plot in screen pixels (the frames are square).
     gap
-        Blank space between frames, as a fraction of a frame's width.
+        Blank space between frames, as a fraction of a frame's width (the "E" of each frame is
+        drawn in it).
+    colorbar
+        Draw the grey scale's colour bar, in counts, on the right.
 
     Returns
     -------
     holoviews.Overlay
-        Each frame scaled to its own colour limits (``Fisheye.vmin``/``vmax``) as 0 to 1, since
-        the frames share one grey scale; outside the sky is transparent.
+        The frames in counts on one grey scale, from the lowest ``Fisheye.vmin`` to the highest
+        ``Fisheye.vmax`` of the frames (so brightness compares from frame to frame, as the
+        intensity series does); outside the sky is transparent. Each frame has its north ("N",
+        above it: row 0 is the north edge) and east ("E", right of it: x is eastward, the
+        ``Fisheye`` convention) marked.
     """
     panels = list(panels)
     if not panels:
@@ -114,12 +126,13 @@ def plot_footprint_montage(
     space = max(1, int(round(nx * gap)))
     step = nx + space
     strip = np.full((ny, step * len(panels) - space), np.nan, dtype=np.float32)
-    xs, ys, bxs, bys, dots, labels = [], [], [], [], [], []
+    xs, ys, bxs, bys, dots, labels, compass = [], [], [], [], [], [], []
     tx, ty = _to_plot(track_rows, track_cols, ny)
+    lo = min(float(p[0].vmin) for p in panels)
+    hi = max(float(p[0].vmax) for p in panels)
+    hi = hi if hi > lo else lo + 1.0
     for k, (fisheye, dot, box) in enumerate(panels):
-        lo, hi = float(fisheye.vmin), float(fisheye.vmax)
-        frame = (np.asarray(fisheye.image, dtype=np.float32) - lo) / max(hi - lo, 1e-9)
-        frame = np.clip(frame, 0.0, 1.0)
+        frame = np.asarray(fisheye.image, dtype=np.float32).copy()
         frame[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
         # Image row 0 is the north edge, drawn at the top (plot_fisheye's convention).
         strip[:, k * step : k * step + nx] = frame
@@ -133,7 +146,8 @@ def plot_footprint_montage(
             dx, dy = _to_plot([dot[0]], [dot[1]], ny)
             dots.append((dx[0] + k * step, dy[0]))
         title = titles[k] if k < len(titles) else f"{fisheye.time:%H:%M:%S} UT"
-        labels.append((k * step + nx / 2, ny + 0.02 * ny, title))
+        labels.append((k * step + nx / 2, ny * 1.09, title))
+        compass += [(k * step + nx / 2, ny * 1.01, "N"), (k * step + nx + space / 2, ny / 2, "E")]
     width = strip.shape[1]
     # The bounds stay in image pixels (the track, box and dots are drawn in them); the data sent
     # is reduced to about the drawn size (a 512-pixel REGO frame in a 300-pixel plot: 2 x 2
@@ -141,12 +155,14 @@ def plot_footprint_montage(
     image = hv.Image(
         _reduce(strip, max(1, int(round(ny / size)))),
         kdims=["x", "y"],
-        vdims=["scaled counts"],
+        vdims=["counts"],
         bounds=(0, 0, width, ny),
     )
-    top = ny * 1.09
+    top = ny * 1.18
+    right = width + space
+    bar = {"colorbar": True, "colorbar_opts": {"title": "counts"}} if colorbar else {}
     elements = [
-        image.opts(cmap="gray", clim=(0.0, 1.0), clipping_colors={"NaN": (0, 0, 0, 0)}),
+        image.opts(cmap="gray", clim=(lo, hi), clipping_colors={"NaN": (0, 0, 0, 0)}, **bar),
         hv.Path([np.column_stack([np.concatenate(xs), np.concatenate(ys)])]).opts(
             color="red", line_width=1
         ),
@@ -163,10 +179,21 @@ def plot_footprint_montage(
             text_font_size="11pt", text_baseline="bottom", text_color="black"
         )
     )
+    elements.append(
+        hv.Labels(compass, kdims=["x", "y"], vdims=["direction"], group="Compass").opts(
+            text_font_size="10pt",
+            text_font_style="bold",
+            text_baseline="bottom",
+            text_align="center",
+            text_color="#1f4e9c",
+        )
+    )
+    # Room for the colour bar (about 90 screen pixels) besides the frames.
+    frames_width = int(round(size * right / top))
     return hv.Overlay(elements).opts(
         height=size,
-        width=int(round(size * width / top)),
-        xlim=(0, width),
+        width=frames_width + (90 if colorbar else 0),
+        xlim=(0, right),
         ylim=(0, top),
         xaxis=None,
         yaxis=None,

@@ -23,8 +23,11 @@ from . import _backend  # noqa: F401
 from ._coastlines import coastlines_joined, collapse_breaks, join_polylines, joined_lonlat
 
 __all__ = [
+    "DEFAULT_GLOBE_LAYERS",
     "EARTH_RADIUS_M",
     "GLOBE_LAYERS",
+    "IMAGE_CMAPS",
+    "globe_oval",
     "globe_coastlines",
     "globe_graticule",
     "globe_image",
@@ -34,10 +37,20 @@ __all__ = [
 ]
 
 EARTH_RADIUS_M = 6_371_000.0
-GLOBE_LAYERS = ("coastlines", "graticule", "images", "positions", "footprints", "tracks")
+GLOBE_LAYERS = ("coastlines", "graticule", "images", "positions", "footprints", "tracks", "oval")
+#: The layers drawn unless asked otherwise (the statistical oval is an option).
+DEFAULT_GLOBE_LAYERS = GLOBE_LAYERS[:-1]
 TRACK_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 # Dark sky to green (557.7 nm) to white: faint aurora stays visible on the light ocean.
 AURORA_CMAP = ("#000000", "#0b3d2e", "#138a4a", "#3ddc84", "#d9ffe6")
+#: Colour maps offered for the ASI images: name -> a colour list or a Bokeh/colorcet name.
+IMAGE_CMAPS = {
+    "aurora (green)": list(AURORA_CMAP),
+    "gray": "gray",
+    "viridis": "viridis",
+    "inferno": "inferno",
+}
+OVAL_COLOUR = "#e0a000"
 
 
 def project_orthographic(lat, lon, central_lat: float, central_lon: float):
@@ -155,6 +168,9 @@ def globe_image(
     grid: GlobalGrid | None = None,
     size_px: int = 600,
     clim: tuple[float, float] | None = None,
+    cmap="aurora (green)",
+    alpha: float = 1.0,
+    colorbar: bool = False,
 ) -> hv.Image:
     """A global-grid array drawn on the globe (nearest cell per screen pixel).
 
@@ -169,6 +185,12 @@ def globe_image(
         Raster size across the globe's diameter; each screen pixel takes the grid cell under it.
     clim
         Colour limits; default the 1st and 99th percentiles of the finite values.
+    cmap
+        A name of ``IMAGE_CMAPS``, or any HoloViews colour map (a list of colours or a name).
+    alpha
+        Opacity of the images, 0 (invisible) to 1.
+    colorbar
+        Draw the colour bar (counts) on the right.
 
     Returns
     -------
@@ -196,13 +218,53 @@ def globe_image(
     if not seen:
         out[:] = clim[0]
     bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    bar = {"clabel": "ASI counts"} if colorbar else {}
     return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
-        cmap=list(AURORA_CMAP),
+        cmap=IMAGE_CMAPS.get(cmap, cmap) if isinstance(cmap, str) else cmap,
         clim=clim,
         clipping_colors={"NaN": (0, 0, 0, 0)},
-        colorbar=False,
+        colorbar=colorbar,
         framewise=True,
-        alpha=1.0 if seen else 0.0,
+        alpha=float(alpha) if seen else 0.0,
+        **bar,
+    )
+
+
+def globe_oval(
+    values: np.ndarray | None,
+    central_lat: float,
+    central_lon: float,
+    grid: GlobalGrid | None = None,
+    size_px: int = 600,
+) -> hv.Image:
+    """The statistical auroral oval (``aurorax.viz.oval_grid`` output) as a translucent band.
+
+    Returns
+    -------
+    holoviews.Image
+        Group ``Oval``, in projected metres: the oval in ``OVAL_COLOUR`` at 35 % opacity, the
+        rest transparent (all of it when ``values`` is None).
+    """
+    grid = grid or GlobalGrid()
+    on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
+    out = np.full(on.shape, np.nan, dtype=np.float32)
+    if values is not None:
+        values = np.asarray(values, dtype=np.float32)
+        if values.shape != grid.shape:
+            raise ValueError(f"oval values have shape {values.shape}, the grid is {grid.shape}")
+        out[on] = values[j, i]
+    seen = bool(np.isfinite(out).any())
+    if not seen:
+        out[:] = 0.0
+    bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
+    return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["oval"], group="Oval").opts(
+        cmap=[OVAL_COLOUR, OVAL_COLOUR],
+        clim=(0.0, 1.0),
+        clipping_colors={"NaN": (0, 0, 0, 0)},
+        alpha=0.35 if seen else 0.0,
+        framewise=True,
     )
 
 
@@ -227,6 +289,7 @@ def globe_spacecraft(
     central_lat: float,
     central_lon: float,
     layers: Sequence[str] = ("positions", "footprints", "tracks"),
+    legend: bool = True,
 ) -> hv.Overlay:
     """Spacecraft positions, magnetic footprints and footprint tracks on the globe.
 
@@ -240,13 +303,17 @@ def globe_spacecraft(
     layers
         Any of ``"positions"`` (sub-spacecraft points), ``"footprints"`` (north and south B-trace
         points) and ``"tracks"`` (north and south footprint tracks over the whole window).
+    legend
+        Name the spacecraft in a legend (their colours; triangles are positions, circles
+        footprints).
 
     Returns
     -------
     holoviews.Overlay
         ``Tracks`` (one ``hv.Segments`` element for every spacecraft, coloured per spacecraft,
         ``spacecraft`` and ``colour`` value columns), ``Positions`` and ``Footprints``
-        (``hv.Points`` with a ``spacecraft`` column), for the layers asked for. One element per
+        (``hv.Points`` with ``spacecraft``, ``point`` (what the point is), ``lat`` and ``lon``
+        columns, shown on hover), for the layers asked for; one colour per spacecraft. One element per
         layer, not per spacecraft: each element is one Bokeh glyph, which keeps the page fast.
     """
     time = pd.Timestamp(time)
@@ -265,19 +332,33 @@ def globe_spacecraft(
     now = order[first]
     points = {}
     for key, pairs in (
-        ("positions", [("geo_lat", "geo_lon")]),
-        ("footprints", [("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")]),
+        ("positions", [("geo_lat", "geo_lon", "position")]),
+        (
+            "footprints",
+            [
+                ("nbtrace_lat", "nbtrace_lon", "north B-trace footprint"),
+                ("sbtrace_lat", "sbtrace_lon", "south B-trace footprint"),
+            ],
+        ),
     ):
         frames = []
-        for lat_col, lon_col in pairs:
-            x, y, vis = project_orthographic(
-                eph[lat_col].to_numpy(dtype=float)[now],
-                eph[lon_col].to_numpy(dtype=float)[now],
-                central_lat,
-                central_lon,
-            )
+        for lat_col, lon_col, what in pairs:
+            lat = eph[lat_col].to_numpy(dtype=float)[now]
+            lon = eph[lon_col].to_numpy(dtype=float)[now]
+            x, y, vis = project_orthographic(lat, lon, central_lat, central_lon)
             ok = vis & np.isfinite(x)
-            frames.append(pd.DataFrame({"x": x[ok], "y": y[ok], "spacecraft": names[now][ok]}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "x": x[ok],
+                        "y": y[ok],
+                        "spacecraft": names[now][ok],
+                        "point": what,
+                        "lat": lat[ok],
+                        "lon": lon[ok],
+                    }
+                )
+            )
         points[key] = pd.concat(frames, ignore_index=True)
     segments = []
     for lat_col, lon_col in (("nbtrace_lat", "nbtrace_lon"), ("sbtrace_lat", "sbtrace_lon")):
@@ -291,6 +372,9 @@ def globe_spacecraft(
         frame["spacecraft"] = names[valid][:-1][same]
         frame["colour"] = colours[c[:-1][same]]
         segments.append(frame)
+    # One colour per spacecraft for its track, position and footprints (a categorical colour
+    # map on the spacecraft column, so Bokeh draws the legend from the data: one glyph each).
+    palette = dict(zip(distinct, colours, strict=True)) or {"": TRACK_COLOURS[0]}
     elements = []
     if "tracks" in layers:
         tracks = pd.concat(segments, ignore_index=True)
@@ -300,18 +384,44 @@ def globe_spacecraft(
                 kdims=["x0", "y0", "x1", "y1"],
                 vdims=["spacecraft", "colour"],
                 group="Tracks",
-            ).opts(color="colour", line_width=2, alpha=0.8, tools=["hover"])
+            ).opts(
+                color="spacecraft",
+                cmap=palette,
+                line_width=2,
+                alpha=0.8,
+                show_legend=False,
+                tools=["hover"],
+                hover_tooltips=[("footprint track", "@spacecraft")],
+            )
         )
     styles = {
-        "positions": {"marker": "triangle", "size": 11, "color": "#d62728"},
-        "footprints": {"marker": "circle", "size": 9, "color": "#ff7f0e"},
+        "positions": {"marker": "triangle", "size": 12},
+        "footprints": {"marker": "circle", "size": 8},
     }
+    # The legend goes on the first point layer drawn (the positions, else the footprints).
+    legend_on = next((k for k in ("positions", "footprints") if k in layers), None)
     for key in ("positions", "footprints"):
         if key in layers:
             elements.append(
                 hv.Points(
-                    points[key], kdims=["x", "y"], vdims=["spacecraft"], group=key.title()
-                ).opts(tools=["hover"], line_color="black", **styles[key])
+                    points[key],
+                    kdims=["x", "y"],
+                    vdims=["spacecraft", "point", "lat", "lon"],
+                    group=key.title(),
+                ).opts(
+                    color="spacecraft",
+                    cmap=palette,
+                    line_color="black",
+                    show_legend=legend and key == legend_on,
+                    tools=["hover"],
+                    hover_tooltips=[
+                        ("spacecraft", "@spacecraft"),
+                        ("", "@point"),
+                        ("lat", "@lat{0.0} deg"),
+                        ("lon", "@lon{0.0} deg"),
+                    ],
+                    **styles[key],
+                )
             )
     return hv.Overlay(elements)
 
@@ -341,9 +451,14 @@ def plot_globe(
     grid_values: np.ndarray | None = None,
     ephemeris: pd.DataFrame | None = None,
     time=None,
-    layers: Sequence[str] = GLOBE_LAYERS,
+    layers: Sequence[str] = DEFAULT_GLOBE_LAYERS,
     title: str = "",
     size_px: int = 600,
+    oval_values: np.ndarray | None = None,
+    cmap="aurora (green)",
+    image_alpha: float = 1.0,
+    colorbar: bool = False,
+    legend: bool = False,
 ) -> hv.Overlay:
     """The Event Explorer globe: an orthographic view with the chosen layers.
 
@@ -358,7 +473,17 @@ def plot_globe(
         Space sources' ephemeris over the track window and the minute shown
         (see :func:`globe_spacecraft`).
     layers
-        Subset of ``GLOBE_LAYERS``.
+        Subset of ``GLOBE_LAYERS`` (default ``DEFAULT_GLOBE_LAYERS``: all but the oval).
+    title, size_px
+        Plot title; width and height of the globe in screen pixels.
+    oval_values
+        The statistical auroral oval on the ``GlobalGrid`` (:func:`aurorax.viz.oval_grid`),
+        drawn as a translucent band when ``"oval"`` is in ``layers``.
+    cmap, image_alpha, colorbar
+        Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one), opacity (0 to 1) and
+        colour bar of the ASI images.
+    legend
+        Name the spacecraft (their colours) in a legend right of the globe.
 
     Returns
     -------
@@ -378,17 +503,33 @@ def plot_globe(
     if "graticule" in layers:
         elements.append(globe_graticule(central_lat, central_lon))
     if "images" in layers:
-        elements.append(globe_image(grid_values, central_lat, central_lon, size_px=size_px))
+        elements.append(
+            globe_image(
+                grid_values,
+                central_lat,
+                central_lon,
+                size_px=size_px,
+                cmap=cmap,
+                alpha=image_alpha,
+                colorbar=colorbar,
+            )
+        )
+    if "oval" in layers:
+        elements.append(globe_oval(oval_values, central_lat, central_lon, size_px=size_px))
     if "coastlines" in layers:
         elements.append(globe_coastlines(central_lat, central_lon))
     else:
         elements.append(hv.Path([_limb()], group="Coastlines").opts(color="#444444"))
     if ephemeris is None or time is None:
         ephemeris, time = _NO_EPHEMERIS, pd.Timestamp(0, tz="UTC")
-    elements += list(globe_spacecraft(ephemeris, time, central_lat, central_lon, layers))
+    elements += list(
+        globe_spacecraft(ephemeris, time, central_lat, central_lon, layers, legend=legend)
+    )
     r = EARTH_RADIUS_M * 1.02
     return hv.Overlay(elements).opts(
         title=title,
+        legend_position="right",
+        fontsize={"title": 11},
         xlim=(-r, r),
         ylim=(-r, r),
         frame_width=size_px,

@@ -87,13 +87,53 @@ def test_load_picks_the_first_pass_then_the_closest_approach_button(state):
     ]
     assert state.series["intensity"][inside].notna().all()
     assert state.series["intensity"][~inside].isna().all()
-    # Montage panels: the frames with the footprint in the sky (only two here), with dot and box.
-    assert [p[0].time for p in state.panels] == list(state.series["time"][inside])
-    assert all(dot is not None and box is not None for _, dot, box in state.panels)
+    # Montage panels: as many as asked (4): the two frames with the footprint in the sky (with
+    # dot and box) and the two nearest them in time (the footprint outside: neither).
+    assert state.n_panels == 4
+    assert [p[0].time for p in state.panels] == list(
+        pd.date_range(T0 + pd.Timedelta("2min"), periods=4, freq="2min")
+    )
+    drawn = [dot is not None and box is not None for _, dot, box in state.panels]
+    assert drawn == [False, True, True, False]
     # Choosing the pass again sets its window again.
     state.passage = passes[0]
     assert (state.start, state.end) == tuple(t.tz_convert(None).to_pydatetime() for t in window)
     assert state.passage == passes[0] and state.status == ""
+
+
+def test_the_montage_has_the_frames_asked_for(state):
+    # Issue 13: four frames asked, two shown (only two had the footprint in the sky).
+    for n in (1, 3, 4):
+        state.n_panels = n
+        assert len(state.panels) == n
+        times = [p[0].time for p in state.panels]
+        assert times == sorted(times) and len(set(times)) == n
+        # The frames with the footprint in the sky come first in the choice.
+        assert sum(p[1] is not None for p in state.panels) == min(n, 2)
+    # More than the window has: every frame of it.
+    state.n_panels = 8
+    assert [p[0].time for p in state.panels] == list(state.series["time"])
+
+
+def test_the_intensity_series_has_every_frame_of_the_files(state, demo):
+    imager = Imager("gill", state.start, state.end, asi_dir=demo[1], download=False)
+    start, end = pd.Timestamp(state.start, tz="UTC"), pd.Timestamp(state.end, tz="UTC")
+    frames = [t for t in imager.times if start <= t < end]
+    assert list(state.series["time"]) == frames and len(frames) == 6
+
+
+def test_the_drawn_track_is_smooth_not_the_one_minute_polyline(state):
+    # Issue 13: the track was the 1-minute ephemeris points joined by straight lines (4 points
+    # inside the sky, kinked at each); it is interpolated along great circles to a 1-s step.
+    rows, cols = state.track
+    assert len(rows) >= 200
+    steps = np.hypot(np.diff(rows), np.diff(cols))
+    assert steps.max() <= 8  # pixels between consecutive points (a 256-pixel THEMIS frame)
+    # The footprint of each frame is on the track (the same interpolation at the frame time).
+    inside = state.series[state.series["row"] >= 0]
+    for row in inside.itertuples():
+        gap = np.hypot(rows - row.row, cols - row.col).min()
+        assert gap <= 2
 
 
 def test_another_spacecraft_offers_its_own_passes(state):
@@ -128,7 +168,8 @@ def test_intensity_is_the_mean_of_the_box_pixels(state, demo):
     assert row["n_pixels"] == int(np.isfinite(mask).sum()) > 0
     assert row["intensity"] == pytest.approx(np.nanmean(frame * mask))
     # The drawn footprint and box are around the frame's footprint pixel.
-    fisheye, dot, (box_rows, box_cols) = state.panels[0]
+    (fisheye, dot, (box_rows, box_cols)) = next(p for p in state.panels if p[1] is not None)
+    assert fisheye.time == row["time"]
     assert dot == (row["row"], row["col"])
     assert box_rows.min() <= dot[0] <= box_rows.max()
     assert box_cols.min() <= dot[1] <= box_cols.max()
@@ -209,7 +250,7 @@ def test_exports_without_an_analysis_refuse(demo):
 
 
 def test_plots_are_holoviews_elements_that_render(state):
-    fisheye, dot, box = state.panels[0]
+    fisheye, dot, box = next(p for p in state.panels if p[1] is not None)
     rows, cols = state.track
     plot = plot_footprint_fisheye(fisheye, rows, cols, dot, box)
     assert isinstance(plot, hv.Overlay)
@@ -230,24 +271,37 @@ def test_montage_is_one_plot_with_every_frame(state):
     (image,) = plot.Image.values()
     strip = image.dimension_values(2, flat=False)
     n = len(state.panels)
-    assert n == 2
+    assert n == state.n_panels == 4
     # Drawn 300 px high: a frame of up to ~375 rows is sent as it is, a larger one in blocks.
     k = max(1, round(ny / 300))
-    assert strip.shape[0] == ny // k and nx * n < strip.shape[1] * k < nx * n * 1.1
+    assert strip.shape[0] == ny // k and nx * n < strip.shape[1] * k < nx * n * 1.4
     # The bounds stay in image pixels, where the track, box and dots are drawn.
     assert image.bounds.lbrt()[3] == ny
-    finite = strip[np.isfinite(strip)]
-    assert finite.min() >= 0 and finite.max() <= 1  # each frame on its own 0-1 grey scale
+    # One grey scale in counts for every frame, from the lowest to the highest frame limit,
+    # with its colour bar.
+    lo = min(p[0].vmin for p in state.panels)
+    hi = max(p[0].vmax for p in state.panels)
+    assert image.opts.get().kwargs["clim"] == (lo, hi) and hi > lo > 0
+    assert image.opts.get().kwargs["colorbar"] is True
+    assert image.vdims[0].name == "counts"
     # Frame k's dot sits where the single-frame plot puts it, shifted by k frames and a gap.
     (points,) = plot.Points.values()
     width = image.bounds.lbrt()[2]
     step = (width + (width - nx * n) // (n - 1)) / n
-    for k, (_, dot, _) in enumerate(state.panels):
-        assert points.data.iloc[k].tolist() == pytest.approx(
+    with_dots = [(k, dot) for k, (_, dot, _) in enumerate(state.panels) if dot is not None]
+    assert len(points.data) == len(with_dots) == 2
+    for m, (k, dot) in enumerate(with_dots):
+        assert points.data.iloc[m].tolist() == pytest.approx(
             [dot[1] + 0.5 + k * step, ny - dot[0] - 0.5]
         )
     (labels,) = plot.Labels.values()
+    (compass,) = plot.Compass.values()
     assert list(labels.data["title"]) == [f"{p[0].time:%H:%M:%S} UT" for p in state.panels]
+    # Every frame has its north above it (row 0, the top) and east on its right (x eastward).
+    assert list(compass.data["direction"]) == ["N", "E"] * n
+    north, east = compass.data.iloc[0], compass.data.iloc[1]
+    assert north["x"] == pytest.approx(nx / 2) and north["y"] > ny
+    assert nx < east["x"] < step and east["y"] == pytest.approx(ny / 2)
     with pytest.raises(ValueError, match="panels is empty"):
         plot_footprint_montage([])
     hv.renderer("bokeh").get_plot(plot)

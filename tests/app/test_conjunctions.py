@@ -52,7 +52,7 @@ def test_paper_example_finds_the_fort_simpson_conjunction(state):
     assert state.status_kind == "success"
     row = state.table.iloc[0]
     assert (row["ground1"], row["space1"]) == ("THEMIS-ASI FSIM", "THEMIS-E")
-    assert (row["start"], row["end"]) == ("2021-12-01 09:49", "2021-12-01 10:37")
+    assert (row["start"], row["end"]) == ("2021-12-01 09:48", "2021-12-01 10:37")
     body = json.loads(state.query_json)
     assert body["max_distances"] == {"ground1-space1": 500}
     assert body["ground"][0]["ephemeris_metadata_filters"]["expressions"][1] == {
@@ -201,9 +201,9 @@ def test_opening_a_result_shows_distance_tracks_and_products(state):
     state.search()
     state.selected_row = 0
     d = state.detail
-    assert d["title"] == "THEMIS-ASI FSIM x THEMIS-E, 2021-12-01 09:49-10:37 UT (nbtrace)"
+    assert d["title"] == "THEMIS-ASI FSIM x THEMIS-E, 2021-12-01 09:48-10:37 UT (nbtrace)"
     series = d["series"]
-    assert len(series) == 49  # 09:49 .. 10:37 inclusive
+    assert len(series) == 50  # 09:48 .. 10:37 inclusive
     assert series["distance_km"].max() <= 500
     assert series["distance_km"].min() == pytest.approx(state.result.data["min_distance_km"][0])
     assert set(d["tracks"]["name"]) == {"THEMIS-E"}
@@ -215,7 +215,7 @@ def test_opening_a_result_shows_distance_tracks_and_products(state):
     # The way into Conjunction analysis: the conjunction's minutes plus five on either side.
     assert d["analysis_url"] == (
         "./analysis?site=themis%3Afsim&spacecraft=themise"
-        "&start=2021-12-01T09%3A44%3A00&end=2021-12-01T10%3A43%3A00"
+        "&start=2021-12-01T09%3A43%3A00&end=2021-12-01T10%3A43%3A00"
     )
     # The plots are built from the same frames.
     overlay = plot_conjunction_map(d["tracks"], d["sites"], d["field_of_view_km"])

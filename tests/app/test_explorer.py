@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.pages.explorer import ExplorerState, create_page
+from app.pages.explorer import GLOBE_PX, ExplorerState, create_page
 from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
 from aurorax.viz._coastlines import coastline_lonlat, coastlines_within
@@ -138,6 +138,97 @@ def test_spacecraft_positions_footprints_and_tracks(state):
     assert len(footprints.data) >= 1
 
 
+def _rendered(globe):
+    return hv.renderer("bokeh").get_plot(globe).state
+
+
+def _models(figure, name):
+    return [m for m in figure.references() if type(m).__name__ == name]
+
+
+def test_legend_names_every_spacecraft_in_its_colour(state):
+    # Issue 13: no legend, positions all red and footprints all orange.
+    globe = state.globe()
+    figure = _rendered(globe)
+    (legend,) = _models(figure, "Legend")
+    items = legend.items
+    # One entry per spacecraft, from the data of the positions' glyph (its colour column).
+    assert len(items) == 1
+    field = items[0].label["field"]
+    (renderer,) = items[0].renderers
+    drawn = set(_element(globe, "Positions").data["spacecraft"])
+    assert drawn and drawn <= {"Swarm A", "Swarm B", "Swarm C"}
+    assert set(renderer.data_source.data[field]) == drawn
+    # Tracks, positions and footprints use one colour mapper, one colour per spacecraft.
+    mappers = _models(figure, "CategoricalColorMapper")
+    factors = {tuple(m.factors) for m in mappers}
+    assert factors == {("Swarm A", "Swarm B", "Swarm C")}
+    assert len({tuple(m.palette) for m in mappers}) == 1 and len(set(mappers[0].palette)) == 3
+
+
+def test_hover_names_the_spacecraft_and_its_coordinates(state):
+    figure = _rendered(state.globe())
+    hovers = _models(figure, "HoverTool")
+    tooltips = [h.tooltips for h in hovers]
+    # Bokeh shares one hover tool between layers with the same tooltips: positions and footprints.
+    (point_hover,) = [h for h in hovers if "lat" in dict(h.tooltips)]
+    assert len(point_hover.renderers) == 2
+    tips = dict(point_hover.tooltips)
+    assert tips["spacecraft"] == "@{spacecraft}" and tips["lon"].startswith("@{lon}")
+    footprints = _element(state.globe(), "Footprints").data
+    assert set(footprints["point"]) <= {"north B-trace footprint", "south B-trace footprint"}
+    assert ((footprints["lat"] > 0) == (footprints["point"] == "north B-trace footprint")).all()
+    assert any(dict(t).get("footprint track") == "@{spacecraft}" for t in tooltips)
+
+
+def test_colour_bar_colour_map_and_opacity_of_the_images(state):
+    figure = _rendered(state.globe())
+    (bar,) = _models(figure, "ColorBar")
+    assert bar.title == "ASI counts"
+    image = _element(state.globe(), "ASI")
+    assert image.opts.get().kwargs["alpha"] == 1.0
+    state.param.update(image_alpha=0.4, cmap="gray")
+    image = _element(state.globe(), "ASI")
+    assert image.opts.get().kwargs["alpha"] == pytest.approx(0.4)
+    assert image.opts.get().kwargs["cmap"] == "gray"
+    with pytest.raises(ValueError, match="alpha must be between 0 and 1, got 1.5"):
+        plot_globe(grid_values=state.grid, image_alpha=1.5)
+
+
+def test_title_is_short_and_the_imagers_are_in_the_caption(state):
+    # Issue 13: the title listed every imager and was cut off at the globe's width.
+    title = state.globe().opts.get().kwargs["title"]
+    assert title == "2021-12-01 06:10 UTC"
+    assert "ASI images: THEMIS-ASI GILL, THEMIS-ASI RANK." in state.caption()
+    assert GLOBE_PX >= 640
+
+
+def test_statistical_oval_layer(state):
+    assert "oval" not in state.layers and state.oval is None  # an option, off by default
+    state.layers = [*state.layers, "oval"]
+    grid = GlobalGrid()
+    oval = state.oval
+    assert oval.shape == grid.shape
+    flat = oval.ravel()
+    # 06:10 UT is near magnetic midnight at Gillam (AACGM ~66 N): inside the Q = 3 oval, which
+    # reaches down to ~64 N there; the pole, the equator and Paris are outside.
+    assert flat[grid.cell_of(*GILLAM)] == 1.0
+    for place in [(89.0, 0.0), (0.0, -94.6), (48.85, 2.35)]:
+        assert np.isnan(flat[grid.cell_of(*place)])
+    # Both hemispheres: cells in the south too.
+    assert np.isfinite(oval[: grid.n_lat // 2]).any() and np.isfinite(oval[grid.n_lat // 2 :]).any()
+    band = _element(state.globe(), "Oval")
+    assert band is not None and np.isfinite(band.dimension_values(2)).any()
+    assert "Q = 3" in state.globe().opts.get().kwargs["title"]
+    assert "Holzworth & Meng 1975" in state.caption()
+    # A quiet oval is smaller than an active one.
+    active = np.isfinite(state.oval).sum()
+    state.oval_q = 0
+    assert np.isfinite(state.oval).sum() < active
+    state.layers = ["coastlines"]
+    assert state.oval is None
+
+
 def test_layers_switch_on_and_off(state):
     state.layers = ["coastlines"]
     groups = {el.group for el in state.globe()}
@@ -195,7 +286,7 @@ def test_page_builds(explorer_db):
 def test_globe_exports_to_png_and_html(explorer_db):
     page = create_page(explorer_db, explorer_db.parent / "asi")
     pixels = check_exports(page.exports)
-    assert pixels.shape[:2] == (560, 560)  # the globe's size on the page
+    assert pixels.shape[:2] == (GLOBE_PX, GLOBE_PX) == (640, 640)  # the globe on the page
 
 
 def test_drawn_globe_image_turns_visible_and_transparent_in_place():
