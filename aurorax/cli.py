@@ -6,6 +6,8 @@ Sub-commands
 ``aurorax db info``        data sources and record counts of a repository file
 ``aurorax sources list``   the data sources, filtered by program / platform / instrument type / source type
 ``aurorax ingest DIR``     index an archive of THEMIS/REGO image files (Dask, resumable)
+``aurorax ingest-ephemeris FILES``  spacecraft ephemeris from TLE / CDF position files (resumable)
+``aurorax import-aurorax-json FILES``  ephemeris and data product records exported from AuroraX (JSON)
 ``aurorax serve``          start the web dashboard and HTTP API (building the demo first if missing)
 ``aurorax keys ...``       create, list and revoke API keys for writes through the HTTP API
 
@@ -79,7 +81,7 @@ def demo() -> None:
     show_default=True,
     help="First UTC day of the demo span.",
 )
-@click.option("--days", type=click.IntRange(1, 3660), default=31, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3660), default=7, show_default=True)
 @click.option(
     "--seed", type=int, default=2021, show_default=True, help="Random seed (deterministic)."
 )
@@ -99,9 +101,9 @@ def demo() -> None:
 @click.option(
     "--image-nights",
     type=click.IntRange(0),
-    default=1,
-    show_default=True,
-    help="Render images, keograms and movies for the first N days of the span (0 = none).",
+    default=None,
+    help="Render images, keograms and movies for the first N days of the span "
+    "(0 = none; default: every day).",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @_fail_on_library_errors
@@ -181,6 +183,30 @@ def db_info(db) -> None:
     )
 
 
+@db_group.command("export")
+@_db_option
+@click.option(
+    "--parquet",
+    "parquet_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New or empty directory for the month-partitioned Parquet export.",
+)
+@_fail_on_library_errors
+def db_export(db, parquet_dir) -> None:
+    """Export every table to month-partitioned Parquet (searchable with ParquetRepository)."""
+    from aurorax.engine.store import export_parquet
+
+    settings = _settings(db)
+    with _open_read_only(settings.db_path) as repo:
+        manifest = export_parquet(repo, parquet_dir)
+    click.echo(
+        f"exported {settings.db_path} to {parquet_dir}: "
+        f"{manifest['rows'].get('ephemeris', 0):,} ephemeris records in "
+        f"{len(manifest['tables'].get('ephemeris', []))} month file(s)"
+    )
+
+
 # --- sources ------------------------------------------------------------------------------------
 
 
@@ -256,6 +282,99 @@ def ingest(archive, db, products_dir, scheduler, workers, progress) -> None:
     click.echo(format_summary(summary))
     if summary.failures:
         sys.exit(1)
+
+
+_TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+@main.command("ingest-ephemeris")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_db_option
+@click.option(
+    "--source",
+    "source",
+    required=True,
+    metavar="PROGRAM/PLATFORM",
+    help="Data source the records go to, e.g. swarm/swarma.",
+)
+@click.option("--create-source", is_flag=True, help="Create the data source if it does not exist.")
+@click.option(
+    "--source-type",
+    type=click.Choice(["leo", "heo", "lunar"]),
+    default="leo",
+    show_default=True,
+    help="Source type of a created data source.",
+)
+@click.option(
+    "--instrument-type",
+    default=None,
+    help="Instrument type (picks one of several; default 'footprint' when creating).",
+)
+@click.option(
+    "--start",
+    type=click.DateTime(_TIME_FORMATS),
+    default=None,
+    help="First UTC minute to store (default: from the file).",
+)
+@click.option(
+    "--end",
+    type=click.DateTime(_TIME_FORMATS),
+    default=None,
+    help="End of the UTC window, exclusive (default: from the file).",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "tle", "cdf"]),
+    default="auto",
+    show_default=True,
+    help="File format (auto: .cdf or CDF magic = CDF).",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@_fail_on_library_errors
+def ingest_ephemeris(files, db, source, create_source, source_type, instrument_type, start, end,
+                     file_format, progress) -> None:  # fmt: skip
+    """Store 1-minute spacecraft ephemeris (GSM, B-trace footprints) from TLE or CDF FILES.
+
+    A TLE file (one satellite, any number of element sets) spans its first epoch to its last
+    plus one day unless --start/--end say otherwise. Stored one UTC day at a time; resumable and
+    idempotent. Exits with status 1 when a file could not be ingested (each is named; the
+    others are ingested).
+    """
+    from aurorax.ingest import format_ephemeris_summary, ingest_ephemeris_files
+
+    settings = _settings(db)
+    summary = ingest_ephemeris_files(
+        settings.db_path, files, source, start, end, progress, file_format=file_format,
+        create_source=create_source, source_type=source_type, instrument_type=instrument_type,
+    )  # fmt: skip
+    click.echo(format_ephemeris_summary(summary))
+    if summary.failures:
+        sys.exit(1)
+
+
+@main.command("import-aurorax-json")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_db_option
+@click.option(
+    "--create-sources",
+    is_flag=True,
+    help="Create the data sources the repository does not have (from the file).",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@_fail_on_library_errors
+def import_aurorax_json(files, db, create_sources, progress) -> None:
+    """Store ephemeris and data product records exported from AuroraX (JSON FILES).
+
+    Each file is checked whole first: a bad record stops the command (exit status 1) naming
+    the file, the record and the field, and nothing of that file is stored.
+    """
+    from aurorax.ingest import format_import_summary
+    from aurorax.ingest import import_aurorax_json as run_import
+
+    settings = _settings(db)
+    summary = run_import(settings.db_path, files, create_sources=create_sources, progress=progress)
+    click.echo(format_import_summary(summary))
 
 
 # --- serve --------------------------------------------------------------------------------------

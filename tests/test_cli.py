@@ -127,3 +127,58 @@ def test_demo_build_rejects_more_image_nights_than_days(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "Error: image_nights must be an integer from 0 to days (1), got 2" in result.output
+
+
+# --- ingest-ephemeris ---------------------------------------------------------------------------
+
+_ISS_TLE = """ISS (ZARYA)
+1 25544U 98067A   19343.69339541  .00001764  00000-0  38792-4 0  9991
+2 25544  51.6439 211.2001 0007417  17.6667  85.6398 15.50103472202482
+ISS (ZARYA)
+1 25544U 98067A   19345.90010417  .00003601  00000-0  70741-4 0  9997
+2 25544  51.6441 200.2644 0007302  25.9136 159.9168 15.50127197202820
+"""
+
+
+def test_ingest_ephemeris_stores_and_reruns(tmp_path):
+    from aurorax.engine import Repository
+
+    tle = tmp_path / "iss.tle"
+    tle.write_text(_ISS_TLE)
+    db = tmp_path / "e.duckdb"
+    args = ["ingest-ephemeris", "--db", str(db), "--source", "iss/iss", "--create-source",
+            "--source-type", "leo", "--start", "2019-12-10T23:00", "--end", "2019-12-11T01:00",
+            "--no-progress", str(tle)]  # fmt: skip
+    result = _run(*args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "1 ephemeris file(s) for iss/iss (created by this run): 1 ingested, 0 failed."
+    )
+    assert lines[1].startswith("2 UTC day(s) stored (120 records), 0 already done; ")
+    with Repository(db, read_only=True) as repo:
+        assert repo.list_data_sources("iss", "iss")[0].source_type == "leo"
+        assert int(repo.counts().ephemeris_count.iloc[0]) == 120
+    again = _run(*args)
+    assert again.output.splitlines()[1].startswith("0 UTC day(s) stored (0 records), 2 already")
+
+
+def test_ingest_ephemeris_unknown_source_and_bad_file(tmp_path):
+    tle = tmp_path / "iss.tle"
+    tle.write_text(_ISS_TLE)
+    bad = tmp_path / "bad.tle"
+    bad.write_text(_ISS_TLE.replace("15.50103472202482", "15.50103472202483"))
+    db = tmp_path / "e.duckdb"
+    result = _run("ingest-ephemeris", "--db", str(db), "--source", "swarm/swarma", str(tle))
+    assert result.exit_code == 1
+    assert "Error: unknown data source swarm/swarma; create it with --create-source" in (
+        result.output
+    )
+    result = _run("ingest-ephemeris", "--db", str(db), "--source", "iss/iss", "--create-source",
+                  "--start", "2019-12-10T23:00", "--end", "2019-12-11T00:00", "--no-progress",
+                  str(bad), str(tle))  # fmt: skip
+    assert result.exit_code == 1
+    assert "2 ephemeris file(s) for iss/iss (created by this run): 1 ingested, 1 failed." in (
+        result.output
+    )
+    assert f"  {bad}: line 3: bad TLE checksum 3, expected 2" in result.output
