@@ -63,11 +63,14 @@ def test_frames_track_box_and_intensity(page, tmp_path):
         page.locator("canvas").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1000)
         glyphs = page.evaluate(GLYPHS_JS)
-        # The two frames with the footprint in the sky: one plot, one image, one title each.
+        # The four frames asked for by default, spread over the footprint's time in the sky:
+        # one plot, one image and one title each, in time order.
         assert glyphs.count("Image") == 1
         assert "Text" in glyphs
         titles = page.evaluate(TITLES_JS)
-        assert len(titles) == 2 and titles[0].startswith("(A) 05:") and titles[1].startswith("(B)")
+        assert [t[:4] for t in titles] == ["(A) ", "(B) ", "(C) ", "(D) "]
+        assert all(t.startswith(("(A) 05:", "(B) 05:", "(C) 05:", "(D) 05:")) for t in titles)
+        assert titles == sorted(titles, key=lambda t: t[4:])
         assert "Curve" in glyphs or "Line" in glyphs  # the track and the intensity series
         assert page.get_by_text("Download montage (PNG)").count() == 1
         assert page.get_by_text("Download movie (mp4)").count() == 1
