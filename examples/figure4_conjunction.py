@@ -1,4 +1,4 @@
-"""The paper's Figure 4 workflow on demo data: a satellite crossing an auroral arc over an imager.
+"""The paper's Figure 4 workflow on demo data: a spacecraft's footprint crossing the aurora over an imager.
 
 Run from the repository root (writes everything into OUTDIR)::
 
@@ -7,16 +7,17 @@ Run from the repository root (writes everything into OUTDIR)::
 
 Steps (AuroraX paper, section 3.5):
 
-1. find a minute of the demo month when the demo auroral model puts an arc over the imager
-   (THEMIS GILL by default) and the arc's latitude on the imager's meridian;
-2. a satellite on a 500 km circular polar orbit flies north-to-south along the site's longitude so
-   that its 110 km footprint crosses the arc in the middle of the window. The orbit is analytic:
-   uniform motion along the meridian at the orbital angular rate sqrt(mu / a^3) (period 94.6 min),
-   with the ground track drifting west at the Earth's rotation rate;
-3. render the imager's 3 s frames for the window from the auroral model (``OUTDIR/asi``);
-4. trace the satellite to its footprint at 110 km (``aurorax.asi.lla_to_footprint``), locate it in
-   the sky (``lla_to_azel_pixel``) and take the mean counts inside a 20 x 20 km box around it in
-   each frame (``footprint_intensity``; the 10 s satellite track is interpolated to frame times);
+1. build a small demo repository (``OUTDIR/demo.duckdb``: the imager, THEMIS GILL by default, and
+   the low-Earth-orbit spacecraft, Swarm A/B/C, DMSP F16-F18 and NOAA-19, for ``--days`` days) with
+   the spacecraft's real demo ephemeris (SGP4 orbits, north B-trace footprints at 110 km);
+2. search it for conjunctions: the imager's operating minutes and a spacecraft's north footprint
+   within 200 km (``aurorax.engine.search_conjunctions``, nbtrace); of those, take the one where
+   the demo auroral model is brightest at the footprint at closest approach;
+3. render the imager's frames for the window around it from the auroral model (``OUTDIR/asi``);
+4. locate the spacecraft's 1-minute footprint track (from the repository) in the sky at 110 km
+   (``lla_to_azel_pixel``) and take the mean counts inside a 20 x 20 km box around it in each
+   frame (``footprint_intensity``: the track is interpolated to the frame times along the great
+   circle);
 5. write ``figure4.png`` (a four-panel montage with the footprint track in red, the current
    footprint as a red dot and the 20 x 20 km box in yellow, plus the intensity time series),
    ``figure4.mp4`` (the animated conjunction) and ``intensity.csv``.
@@ -37,54 +38,62 @@ from aurorax.asi import (
     footprint_intensity,
     image_path,
     lla_to_azel_pixel,
-    lla_to_footprint,
     make_montage,
     write_themis_cdf,
 )
-from aurorax.demo import AuroralModel, FrameRenderer, load_sites, write_demo_skymap
+from aurorax.demo import AuroralModel, FrameRenderer, build_demo, load_sites, write_demo_skymap
+from aurorax.engine import Repository, search_conjunctions, search_ephemeris
+from aurorax.geo import geo_to_aacgm, interpolate_great_circle, magnetic_local_time
 
-MU_KM3_S2 = 398600.4418  # Earth's gravitational parameter
-EARTH_RADIUS_KM = 6371.2
-SIDEREAL_DAY_S = 86164.1
-ORBIT_ALTITUDE_KM = 500.0
 FOOTPRINT_KM = 110.0
 BOX_KM = (20.0, 20.0)
+MAX_DISTANCE_KM = 200.0
+#: The demo's low-Earth-orbit spacecraft: their footprints cross an imager's sky in a minute or two.
+LEO = {
+    "swarm": ["swarma", "swarmb", "swarmc"],
+    "dmsp": ["dmspf16", "dmspf17", "dmspf18"],
+    "noaa": ["noaa19"],
+}
 
 
-def find_arc(model, site, start, days: int = 5) -> pd.Timestamp:
-    """First minute (04-12 UT) of the demo nights that the model classifies as an arc at the site."""
-    from aurorax.geo import geo_to_aacgm, magnetic_local_time
-
-    for day in pd.date_range(start, periods=days, freq="D"):
-        minutes = day + pd.to_timedelta(np.arange(4 * 60, 12 * 60), "min")
-        mlat, mlon = geo_to_aacgm(site.lat, site.lon, FOOTPRINT_KM, minutes[0])
-        mlt = magnetic_local_time(np.full(len(minutes), float(mlon)), minutes)
-        oath = model.classify(minutes, float(mlat), mlt, 0.0)["clausen_ml_oath"].to_numpy()
-        for label in ("classified as discrete", "classified as arc"):
-            hit = np.flatnonzero(oath == label)
-            if len(hit):
-                return minutes[hit[0]]
-    raise SystemExit(f"no arc over {site.site_uid} in the {days} demo nights from {start}")
+def build_repository(db: Path, site, start: pd.Timestamp, days: int, seed: int) -> None:
+    """The demo repository of the imager and the LEO spacecraft (no images: they are made below)."""
+    build_demo(
+        db, start=start.date(), days=days, seed=seed, progress=False, overwrite=True,
+        programs=["themis-asi", *LEO], platforms=[site.platform, *sum(LEO.values(), [])],
+        image_nights=0,
+    )  # fmt: skip
 
 
-def arc_latitude(renderer: FrameRenderer, when) -> float:
-    """Latitude (110 km) of the brightest point on the imager's meridian, above 20 degrees."""
-    slant = renderer.rayleighs([when])[0] / np.maximum(renderer.brightening, 1e-6)
-    col = renderer.skymap.shape[1] // 2
-    el = renderer.skymap.elevation[:, col]
-    meridian = np.where(np.nan_to_num(el, nan=-1.0) > 20.0, slant[:, col], -np.inf)
-    lat, _ = renderer.skymap.pixel_centres(FOOTPRINT_KM)
-    return float(lat[int(np.argmax(meridian)), col])
+def brightest_pass(repo: Repository, model: AuroralModel, start, days: int) -> pd.Series:
+    """The conjunction (imager x LEO spacecraft, nbtrace <= 200 km) with the brightest aurora
+    (model, 557.7 nm) at the footprint at closest approach."""
+    result = search_conjunctions(repo, {
+        "start": start.isoformat(), "end": (start + pd.Timedelta(days=days)).isoformat(),
+        "ground": [{"programs": ["themis-asi"]}], "space": [{"programs": list(LEO)}],
+        "conjunction_types": ["nbtrace"], "max_distances": {"ground1-space1": MAX_DISTANCE_KM},
+    }).data  # fmt: skip
+    if result.empty:
+        raise SystemExit(f"no conjunction within {MAX_DISTANCE_KM:g} km in the {days} demo days")
+    brightness = []
+    for row in result.itertuples():
+        source = repo.get_data_source(int(row.space1_identifier))
+        at = track_of(repo, source, row.closest_epoch, row.closest_epoch + pd.Timedelta(minutes=1))
+        mlat, mlon = geo_to_aacgm(at.nbtrace_lat.iloc[0], at.nbtrace_lon.iloc[0], FOOTPRINT_KM,
+                                  row.closest_epoch)  # fmt: skip
+        mlt = magnetic_local_time(np.atleast_1d(float(mlon)), [row.closest_epoch])[0]
+        brightness.append(float(model.intensity_rayleigh(row.closest_epoch, float(mlat), mlt)))
+    best = result.iloc[int(np.argmax(brightness))].copy()
+    best["rayleighs"] = max(brightness)
+    return best
 
 
-def satellite_track(lat0: float, lon0: float, t0: pd.Timestamp, times: pd.DatetimeIndex):
-    """A 500 km circular polar orbit moving south, at (lat0, lon0) at t0: (lat, lon, alt) arrays."""
-    a = EARTH_RADIUS_KM + ORBIT_ALTITUDE_KM
-    rate_deg_s = np.degrees(np.sqrt(MU_KM3_S2 / a**3))
-    dt = (times - t0).total_seconds().to_numpy()
-    lat = lat0 - rate_deg_s * dt
-    lon = lon0 - 360.0 / SIDEREAL_DAY_S * dt
-    return lat, lon, np.full(len(dt), ORBIT_ALTITUDE_KM)
+def track_of(repo: Repository, source, start, end) -> pd.DataFrame:
+    """The spacecraft's ephemeris records ``[start, end)`` from the repository."""
+    return search_ephemeris(repo, {
+        "start": start.isoformat(), "end": end.isoformat(),
+        "data_sources": {"programs": [source.program], "platforms": [source.platform]},
+    })  # fmt: skip
 
 
 def render_window(out: Path, site, renderer, start, end, cadence_s: float) -> None:
@@ -104,7 +113,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Figure 4 of the AuroraX paper on demo data")
     parser.add_argument("outdir", type=Path, help="output folder (created)")
     parser.add_argument("--site", default="gill", help="THEMIS demo site (default gill)")
-    parser.add_argument("--start", default="2021-12-01", help="first demo night searched (UTC)")
+    parser.add_argument("--start", default="2021-12-01", help="first demo day searched (UTC)")
+    parser.add_argument("--days", type=int, default=3, help="demo days searched (default 3)")
     parser.add_argument("--minutes", type=float, default=2.0, help="window length (minutes)")
     parser.add_argument("--cadence", type=float, default=3.0, help="frame cadence (s)")
     parser.add_argument("--binning", type=int, default=1, help="model evaluation block (pixels)")
@@ -116,39 +126,40 @@ def main(argv=None) -> None:
     sites = load_sites()
     site = sites[(sites.program == "themis-asi") & (sites.site_uid == args.site)].iloc[0]
     start = pd.Timestamp(args.start, tz="UTC")
-    model = AuroralModel(args.seed, start, start + pd.Timedelta(days=31))
-    when = find_arc(model, site, start)
+    db = out / "demo.duckdb"
+    build_repository(db, site, start, args.days, args.seed)
+    model = AuroralModel(args.seed, start, start + pd.Timedelta(days=args.days))
+    with Repository(db, read_only=True) as repo:
+        best = brightest_pass(repo, model, start, args.days)
+        spacecraft = repo.get_data_source(int(best["space1_identifier"]))
+        closest = best["closest_epoch"]
+        half = pd.Timedelta(minutes=args.minutes / 2)
+        t0, t1 = (closest - half).floor("s"), (closest + half).floor("s")
+        # The 1-minute footprint records around the window; frames fall between them.
+        track = track_of(repo, spacecraft, t0.floor("min") - pd.Timedelta(minutes=1),
+                         t1.ceil("min") + pd.Timedelta(minutes=2))  # fmt: skip
+    track_t = pd.DatetimeIndex(track["epoch"])
+    fp_lat, fp_lon = track["nbtrace_lat"].to_numpy(), track["nbtrace_lon"].to_numpy()
+
     renderer = FrameRenderer(
-        model, "themis-asi", site.site_uid, site.lat, site.lon, site.alt_km, when,
+        model, "themis-asi", site.site_uid, site.lat, site.lon, site.alt_km, closest,
         binning=args.binning, seed=args.seed,
     )  # fmt: skip
-    arc_lat = arc_latitude(renderer, when)
-
-    # Satellite: first a long track to find when its footprint crosses the arc, then the window.
-    probe_t = when + pd.to_timedelta(np.arange(-180, 181, 10), "s")
-    sat = satellite_track(arc_lat, site.lon + 0.3, when, probe_t)
-    fp_lat, _ = lla_to_footprint(*sat, probe_t.tz_convert(None).to_numpy())
-    cross = probe_t[int(np.nanargmin(np.abs(fp_lat - arc_lat)))]
-    half = pd.Timedelta(minutes=args.minutes / 2)
-    t0, t1 = (cross - half).floor("s"), (cross + half).floor("s")
-    # The satellite's own time stamps (every 10 s) do not line up with the imager's frames.
-    track_t = pd.date_range(
-        t0 - pd.Timedelta(seconds=10), t1 + pd.Timedelta(seconds=10), freq="10s"
-    )
-    sat_lat, sat_lon, sat_alt = satellite_track(arc_lat, site.lon + 0.3, when, track_t)
-    fp_lat, fp_lon = lla_to_footprint(
-        sat_lat, sat_lon, sat_alt, track_t.tz_convert(None).to_numpy()
-    )
-
     asi_dir = out / "asi"
     write_demo_skymap(asi_dir, site.site_uid, site.lat, site.lon, site.alt_km, "themis-asi")
     render_window(asi_dir, site, renderer, t0, t1, args.cadence)
     imager = Imager(site.site_uid, t0, t1, asi_dir=asi_dir)
     series = footprint_intensity(imager, track_t, fp_lat, fp_lon, FOOTPRINT_KM, BOX_KM)
     series.to_csv(out / "intensity.csv", index=False)
+    # The frame where the footprint is highest in the sky (nearest the zenith).
+    cross = series.loc[series["elevation_deg"].idxmax(), "time"]
 
     skymap = imager.skymap
-    track_pix = lla_to_azel_pixel(skymap, fp_lat, fp_lon, FOOTPRINT_KM)
+    # The track drawn as the search and the box see it: the 1-minute records interpolated along
+    # the great circle every second (a footprint moves ~400 km in a minute).
+    dense_t = pd.date_range(track_t[0], track_t[-1], freq="1s")
+    dense_lat, dense_lon = interpolate_great_circle(track_t, fp_lat, fp_lon, dense_t)
+    track_pix = lla_to_azel_pixel(skymap, dense_lat, dense_lon, FOOTPRINT_KM)
     seen = track_pix.row >= 0
     by_time = series.set_index("time")
 
@@ -169,9 +180,9 @@ def main(argv=None) -> None:
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(2, 4, height_ratios=(3, 2))
     panels = [fig.add_subplot(grid[0, k]) for k in range(4)]
-    # Panels A-D bracket the arc crossing, as in the paper's figure.
+    # Panels A-D spread over the window, as in the paper's figure.
     panel_times = [
-        imager.times[imager.nearest_index(cross + f * half)] for f in (-0.75, -0.25, 0.25, 0.75)
+        imager.times[imager.nearest_index(t0 + f * (t1 - t0))] for f in (0.125, 0.375, 0.625, 0.875)
     ]
     make_montage(imager, panel_times, axes=panels, hook=lambda ax, i, t, f: draw(ax, t))
     ts = fig.add_subplot(grid[1, :])
@@ -182,7 +193,7 @@ def main(argv=None) -> None:
                 transform=ts.get_xaxis_transform())  # fmt: skip
     ts.set_xlabel("UTC")
     ts.set_ylabel(f"mean counts in {BOX_KM[0]:g} x {BOX_KM[1]:g} km")
-    ts.set_title(f"(E) {site.site_uid.upper()} intensity around the satellite's 110 km footprint",
+    ts.set_title(f"(E) {site.site_uid.upper()} intensity around {spacecraft.display_name}'s 110 km footprint",
                  loc="left", fontsize=10)  # fmt: skip
     fig.tight_layout()
     fig.savefig(out / "figure4.png", dpi=120)
@@ -193,7 +204,11 @@ def main(argv=None) -> None:
     animate_fisheye(imager, out / "figure4.mp4", hook=hook, fps=10, scale=2, progress=False)
     near = series[(series["time"] - cross).abs() <= pd.Timedelta(seconds=30)]
     peak = near.loc[near["intensity"].idxmax()]
-    print(f"arc at {arc_lat:.2f} deg N over {site.site_uid.upper()} at {when:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"{spacecraft.display_name} over {site.site_uid.upper()} at {closest:%Y-%m-%d %H:%M} UTC: "
+        f"north footprint {best['min_distance_km']:.0f} km from the site, "
+        f"model aurora {best['rayleighs']:.0f} R there"
+    )
     print(f"footprint crosses it at {cross:%H:%M:%S}; window {t0:%H:%M:%S}-{t1:%H:%M:%S} UTC")
     print(
         f"peak mean intensity within 30 s of the crossing: {peak['intensity']:.0f} counts at "
