@@ -381,6 +381,7 @@ def main() -> None:
                         _line(name, runs, floor["floor"], GOALS_S["page"])
             if "keograms" not in skip:
                 from app import services
+                from app.pages.keogramist import MAX_ROWS
 
                 first = dt.datetime.combine(START, dt.time(), dt.UTC)
                 last = START + dt.timedelta(days=KEOGRAM_NIGHTS - 1)
@@ -389,7 +390,7 @@ def main() -> None:
                 print(f"\nKeogramist, {n} keograms ({url}), s:")
                 print(header)
                 with running_server(keo_db, keo_db.parent) as base:
-                    want = spec(plots=1, glyphs=["Image"], y_end=n)
+                    want = spec(plots=1, glyphs=["Image"], y_end=min(n, MAX_ROWS))
                     runs = [time_navigation(browser, base + url, want) for _ in range(args.runs)]
                     _line(f"{n} keograms", runs, floor["floor-keograms"], GOALS_S["keogramist-50"])
             if "search" not in skip:

@@ -1,9 +1,14 @@
-"""Keogramist: keograms of every matching imager, one row per site and day on a 0-24 UT axis."""
+"""Keogramist: keograms of every matching imager, one row per site and day on a 0-24 UT axis.
+
+Rows are sorted by day, program and site (grouped under a per-day label), or by program, site
+and day (grouped under a per-site label), and shown a page at a time.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import holoviews as hv
@@ -19,10 +24,12 @@ from aurorax.asi import AsiError
 from aurorax.config import load_settings
 from aurorax.viz import plot_fisheye, plot_keogram_rows
 
-__all__ = ["KeogramistState", "KeogramistPage", "create_page", "MAX_ROWS", "QUERY"]
+__all__ = ["KeogramistState", "KeogramistPage", "create_page", "MAX_ROWS", "MAX_RECORDS", "QUERY"]
 
-#: Most keogram rows drawn at once (the datashader raster stays fast well beyond this).
-MAX_ROWS = 60
+#: Keogram rows drawn at once: one page (a week of every imager is ~270 rows, ~14 pages).
+MAX_ROWS = 20
+#: Most keogram records listed (paged through) by one search.
+MAX_RECORDS = 5000
 #: The address's query parameters: the first and the last UTC day searched.
 QUERY = {"start": utc_day(), "end": utc_day()}
 _DAY = pd.Timedelta(days=1)
@@ -37,7 +44,14 @@ _ROW_COLUMNS = [
     "end",
     "note",
     "movie_url",
+    "group",
+    "tick",
 ]
+# Row order of each grouping; data_source last so that equal sites still sort the same way.
+_ORDER = {
+    "date": ["day", "program", "site", "data_source"],
+    "site": ["program", "site", "data_source", "day"],
+}
 
 
 class KeogramistState(param.Parameterized):
@@ -54,14 +68,34 @@ class KeogramistState(param.Parameterized):
         bounds=(0, 1440),
         doc="Metadata filter: keograms with at least this many minutes.",
     )
-    max_rows = param.Integer(default=MAX_ROWS, bounds=(1, None), doc="Most rows drawn.")
-    rows = param.DataFrame(default=None, allow_None=True, doc="One row per site and day drawn.")
+    group_by = param.Selector(
+        default="date",
+        objects=["date", "site"],
+        doc="Rows by day, program and site under a label per day, or by site under one per site.",
+    )
+    only_with_images = param.Boolean(
+        default=False, doc="Hide the keogram records whose image files are not here."
+    )
+    max_rows = param.Integer(default=MAX_ROWS, bounds=(1, None), doc="Rows drawn per page.")
+    max_records = param.Integer(default=MAX_RECORDS, bounds=(1, None), doc="Most records listed.")
+    page = param.Integer(default=1, bounds=(1, None), doc="Page of rows shown (1 = first).")
+    n_pages = param.Integer(default=0, doc="Pages of the current search (0 = nothing found).")
+    n_records = param.Integer(default=0, doc="Keogram records listed by the current search.")
+    first_day = param.Date(default=None, allow_None=True, doc="First day with keogram records.")
+    last_day = param.Date(default=None, allow_None=True, doc="Last day with keogram records.")
+    rows = param.DataFrame(default=None, allow_None=True, doc="The rows of the shown page.")
     keograms = param.List(default=[], doc="Keogram (or None: no image files) of each row.")
     status = param.String(default="", doc="Message for the user.")
     picked = param.String(default="", doc="The clicked row and time, or why there is no frame.")
     fisheye = param.Parameter(default=None, doc="Fisheye of the clicked site and time.")
     movie = param.String(default="", doc="Daily movie file of the clicked row ('' = none).")
     movie_time_s = param.Number(default=0.0, doc="Position of the clicked frame in the movie.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._listed = None  # every record of the search, in order (the pages are slices)
+        self._notes: list[str] = []  # the search's messages, shown with each page's own
+        self._made: dict = {}  # (data source, day) -> (keogram or None, note)
 
     def load(self, start: str = "", end: str = "") -> None:
         """Offer the programs with keogram records and search ``start`` to ``end`` (ISO days,
@@ -83,7 +117,9 @@ class KeogramistState(param.Parameterized):
             self.status = "The repository has no daily keogram records."
             return
         self.param.programs.objects = sorted(everything["program"].unique())
-        first_day = last_day = everything["start"].min().date()
+        self.first_day = everything["start"].min().date()
+        self.last_day = everything["start"].max().date()
+        first_day = last_day = self.first_day
         problem = ""
         if start or end:
             try:
@@ -118,15 +154,25 @@ class KeogramistState(param.Parameterized):
             }
         )
 
-    @param.depends("start", "end", "programs", "min_operating_minutes", watch=True)
+    @param.depends(
+        "start",
+        "end",
+        "programs",
+        "min_operating_minutes",
+        "group_by",
+        "only_with_images",
+        "max_rows",
+        "max_records",
+        watch=True,
+    )
     def search(self) -> None:
-        """Find the daily keogram records and build each one's keogram from the image files."""
+        """Find the daily keogram records, sort them and show their first page."""
         self.fisheye, self.picked, self.movie = None, "", ""
+        self._listed, self._made = None, {}
         if self.start is None or self.end is None:
             return
         if self.end < self.start:
-            self.status = f"The end day {self.end} is before the start day {self.start}."
-            self.rows, self.keograms = None, []
+            self._nothing(f"The end day {self.end} is before the start day {self.start}.")
             return
         try:
             records = services.daily_keograms(
@@ -137,11 +183,10 @@ class KeogramistState(param.Parameterized):
                 self._filter_json(),
             )
         except Exception as exc:  # a bad repository or filter: say so, never a stack trace
-            self.status = f"The search failed: {exc}"
-            self.rows, self.keograms = None, []
+            self._nothing(f"The search failed: {exc}")
             return
         if records.empty:
-            self.status = (
+            self._nothing(
                 f"No daily keograms from {self.start} to {self.end}"
                 + (f" for {', '.join(self.programs)}" if self.programs else "")
                 + (
@@ -151,26 +196,72 @@ class KeogramistState(param.Parameterized):
                 )
                 + "."
             )
-            self.rows, self.keograms = None, []
             return
-        records = records.sort_values(["start", "program", "site_uid"]).reset_index(drop=True)
-        status = ""
-        if len(records) > self.max_rows:
-            status = (
-                f"{len(records)} keograms match; showing the first {self.max_rows}. "
+        records = self._sorted(records)
+        notes = []
+        if len(records) > self.max_records:
+            notes.append(
+                f"{len(records)} keograms match; listing the first {self.max_records}. "
                 "Narrow the days or datasets to see the others."
             )
-            records = records.head(self.max_rows)
-        movies = self._movie_urls(records)
-        rows, keograms = [], []
-        for rec in records.itertuples(index=False):
+            records = records.head(self.max_records).reset_index(drop=True)
+        if self.only_with_images:
+            # Whether a record has images is whether its keogram can be made: made here for
+            # every listed record (each is cached by the services), so the pages are right.
+            drawn = [self._keogram_of(rec)[0] is not None for rec in records.itertuples()]
+            hidden = len(records) - sum(drawn)
+            if hidden == len(records):
+                self._nothing(
+                    " ".join(
+                        notes
+                        + [
+                            f"None of the {len(records)} keogram records from {self.start} "
+                            f"to {self.end} has image files here."
+                        ]
+                    )
+                )
+                return
+            if hidden:
+                notes.append(
+                    f"{hidden} of {len(records)} keogram records have no image files here "
+                    "and are hidden."
+                )
+            records = records.loc[drawn].reset_index(drop=True)
+        self._listed, self._notes = records, notes
+        with param.parameterized.discard_events(self):
+            self.page = 1  # shown below, once
+        with param.parameterized.batch_call_watchers(self):
+            self.n_records = len(records)
+            self.n_pages = math.ceil(len(records) / self.max_rows)
+        self.show_page()
+
+    def _nothing(self, status: str) -> None:
+        """No rows: ``status`` says why."""
+        self._listed = None
+        with param.parameterized.batch_call_watchers(self):
+            self.rows, self.keograms = None, []
+            self.n_records = self.n_pages = 0
+            self.status = status
+
+    def _sorted(self, records: pd.DataFrame) -> pd.DataFrame:
+        """The records in the grouping's order (days, then programs, then sites, or by site)."""
+        keys = records.assign(
+            day=records["start"].dt.floor("D"), site=records["site_uid"].fillna("").astype(str)
+        )
+        order = keys.sort_values(_ORDER[self.group_by], kind="stable").index
+        return records.loc[order].reset_index(drop=True)
+
+    def _keogram_of(self, rec) -> tuple:
+        """(keogram or None, note) of one record: its UTC day's keogram from the image files."""
+        day = rec.start.floor("D")
+        key = (rec.data_source, day)
+        if key not in self._made:
             keogram, note = None, ""
-            # The whole UTC day: a daily record's end is its last operating minute, inclusive.
-            day = rec.start.floor("D")
             if not rec.site_uid:
                 note = "no site_uid in the data source's metadata: cannot find its images"
             else:
                 try:
+                    # The whole UTC day: a daily record's end is its last operating minute.
                     keogram = services.keogram_of_day(
                         Path(self.asi_dir), rec.program, rec.site_uid, day, day + _DAY
                     )
@@ -178,6 +269,71 @@ class KeogramistState(param.Parameterized):
                     note = f"no image files for {rec.site_uid} on this day in {self.asi_dir}"
                 except Exception as exc:  # an unreadable file: that row says so
                     note = f"cannot read the images: {exc}"
+            self._made[key] = keogram, note
+        return self._made[key]
+
+    @property
+    def page_label(self) -> str:
+        """Where the shown page is, e.g. ``"Page 1 of 3 (rows 1-20 of 52)"``."""
+        if not self.n_pages:
+            return "No rows"
+        first = (self.page - 1) * self.max_rows + 1
+        last = min(self.page * self.max_rows, self.n_records)
+        return f"Page {self.page} of {self.n_pages} (rows {first}-{last} of {self.n_records})"
+
+    def next_page(self) -> None:
+        """Show the next page of rows (the last page stays)."""
+        if self.page < self.n_pages:
+            self.page += 1
+
+    def previous_page(self) -> None:
+        """Show the previous page of rows (the first page stays)."""
+        if self.page > 1:
+            self.page -= 1
+
+    def first_night(self) -> None:
+        """Search the first day with keogram records."""
+        if self.first_day is not None:
+            with param.parameterized.batch_call_watchers(self):
+                self.start = self.end = self.first_day
+
+    def whole_span(self) -> None:
+        """Search every day from the first to the last with keogram records."""
+        if self.first_day is not None:
+            with param.parameterized.batch_call_watchers(self):
+                self.start, self.end = self.first_day, self.last_day
+
+    def dataset_families(self) -> list[str]:
+        """The families of the datasets offered (``"themis-asi"`` -> ``"THEMIS"``), sorted."""
+        return sorted({p.split("-")[0].upper() for p in self.param.programs.objects})
+
+    def select_datasets(self, family: str) -> None:
+        """Search the datasets of one family only (e.g. ``"THEMIS"``: ``themis-asi``)."""
+        family = family.lower()
+        self.programs = [
+            p
+            for p in self.param.programs.objects
+            if p.lower() == family or p.lower().startswith(family + "-")
+        ]
+
+    def clear_datasets(self) -> None:
+        """Search every dataset again (no dataset chosen)."""
+        self.programs = []
+
+    @param.depends("page", watch=True)
+    def show_page(self) -> None:
+        """Build the keograms of the rows of the current page from the image files."""
+        self.fisheye, self.picked, self.movie = None, "", ""
+        records = self._listed
+        if records is None:
+            return
+        records = records.iloc[(self.page - 1) * self.max_rows :][: self.max_rows]
+        movies = self._movie_urls(records)
+        rows, keograms = [], []
+        for rec in records.itertuples(index=False):
+            keogram, note = self._keogram_of(rec)
+            day = rec.start.floor("D")
+            by_date = self.group_by == "date"
             rows.append(
                 (
                     f"{rec.display_name} {day:%Y-%m-%d}",
@@ -190,18 +346,24 @@ class KeogramistState(param.Parameterized):
                     rec.end,
                     note,
                     movies.get((rec.data_source, day), ""),
+                    f"{day:%Y-%m-%d}" if by_date else rec.display_name,
+                    rec.display_name if by_date else f"{day:%Y-%m-%d}",
                 )
             )
             keograms.append(keogram)
+        notes = list(self._notes)
         missing = sum(k is None for k in keograms)
         if missing:
-            status = " ".join(
-                [status, f"{missing} of {len(keograms)} keogram records have no image files here."]
-            ).strip()
+            where = "" if self.n_pages == 1 else "the "
+            on_page = "" if self.n_pages == 1 else " on this page"
+            notes.append(
+                f"{missing} of {where}{len(keograms)} keogram records{on_page} "
+                "have no image files here."
+            )
         with param.parameterized.batch_call_watchers(self):
             self.keograms = keograms
             self.rows = pd.DataFrame(rows, columns=_ROW_COLUMNS)
-            self.status = status
+            self.status = " ".join(notes).strip()
 
     def _movie_urls(self, records: pd.DataFrame) -> dict:
         """(data source, UTC day) -> URL of the daily movie record, where there is one."""
@@ -287,7 +449,11 @@ class KeogramistPage(pn.viewable.Viewer):
         if rows is None or rows.empty:
             return None
         return plot_keogram_rows(
-            self.state.keograms, list(rows["day"]), list(rows["label"]), list(rows["note"])
+            self.state.keograms,
+            list(rows["day"]),
+            list(rows["tick"]),
+            list(rows["note"]),
+            groups=list(rows["group"]),
         )
 
     def fisheye_plot(self):
@@ -317,6 +483,36 @@ class KeogramistPage(pn.viewable.Viewer):
             pn.pane.Video(movie, time=time_s, width=420, loop=False, name="movie"),
         )
 
+    def _button(self, name: str, action, width: int = 110, **params) -> pn.widgets.Button:
+        button = pn.widgets.Button(label=name, width=width, **params)
+        button.on_click(lambda event: action())
+        return button
+
+    def _quick_select(self):
+        s = self.state
+        families = [
+            self._button(f"All {family}", lambda f=family: s.select_datasets(f))
+            for family in s.dataset_families()
+        ]
+        return pn.FlexBox(
+            self._button("First night", s.first_night),
+            self._button("Whole span", s.whole_span),
+            *families,
+            self._button("Clear", s.clear_datasets, color="light"),
+            pn.pane.Markdown("Quick select: days, then datasets ('Clear' = all datasets)."),
+        )
+
+    def _pager(self):
+        s = self.state
+        previous = self._button("Previous", s.previous_page, width=100)
+        following = self._button("Next", s.next_page, width=100)
+        # Bound to the rows too: a new search goes back to page 1 without a page event.
+        shown = (s.param.page, s.param.n_pages, s.param.rows)
+        previous.disabled = pn.bind(lambda *_: s.page <= 1, *shown)
+        following.disabled = pn.bind(lambda *_: s.page >= s.n_pages, *shown)
+        label = pn.bind(lambda *_: s.page_label, *shown)
+        return pn.Row(previous, pn.pane.Markdown(label, name="page", margin=(12, 10)), following)
+
     def __panel__(self):
         s = self.state
         controls = pn.FlexBox(
@@ -329,16 +525,29 @@ class KeogramistPage(pn.viewable.Viewer):
                 s.param.min_operating_minutes, name="Min. operating minutes", step=60, width=170
             ),
         )
+        view = pn.FlexBox(
+            pn.pane.Markdown("Group by:", margin=(12, 5)),
+            pn.widgets.RadioButtonGroup.from_param(
+                s.param.group_by, options={"Date": "date", "Site": "site"}, width=160
+            ),
+            pn.widgets.Checkbox.from_param(
+                s.param.only_with_images, label="Only rows with images", margin=(14, 20)
+            ),
+            self._pager(),
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "## Keogramist\nDaily keograms of every matching imager, one row per site and "
                 "day on a shared 0-24 UT axis (north at the top of each row; each row scaled to "
                 "its own 1st-99.5th percentile counts, square-root stretched), made from the "
-                "image files. Click a keogram to open the fisheye frame of that site nearest "
-                "that time."
+                "image files, grouped by date (day, program, site) or by site, a page of "
+                f"{s.max_rows} rows at a time. Click a keogram to open the fisheye frame of "
+                "that site nearest that time."
             ),
             status_alert(s.param.status),
             controls,
+            self._quick_select(),
+            view,
             pn.panel(pn.bind(self._keograms, s.param.rows, s.param.keograms)),
             self.exports,
             pn.pane.Markdown(pn.bind(lambda t: t, s.param.picked), name="picked"),

@@ -93,6 +93,41 @@ def keogram_rows_image(
     return image.relabel(f"{n} keogram rows")
 
 
+def _groups(groups: Sequence[str], n: int) -> list[tuple[str, int, int]]:
+    """Runs of equal names in ``groups`` as (name, y bottom, y top), top run first."""
+    runs: list[tuple[str, int, int]] = []
+    for i, name in enumerate(groups):
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, n - i - 1, runs[-1][2])
+        else:
+            runs.append((name, n - i - 1, n - i))
+    return runs
+
+
+def _axis_hook(side: str, name: str, ticks: Sequence[float], labels: dict | None = None):
+    """A Bokeh hook adding one more linear axis on ``side`` (once, however often it runs)."""
+
+    def hook(plot, element):
+        from bokeh.models import FixedTicker, LinearAxis
+
+        figure = plot.state
+        if any(getattr(axis, "name", None) == name for axis in getattr(figure, side)):
+            return
+        axis = LinearAxis(
+            name=name,
+            ticker=FixedTicker(ticks=list(ticks)),
+            major_label_overrides=dict(labels or {}),
+        )
+        if labels is not None:  # the group names: bold, no ticks of their own
+            axis.major_tick_line_color = None
+            axis.minor_tick_line_color = None
+            axis.major_label_text_font_style = "bold"
+            axis.major_label_text_font_size = "11pt"
+        figure.add_layout(axis, side)
+
+    return hook
+
+
 def plot_keogram_rows(
     keograms: Sequence,
     days: Sequence,
@@ -100,6 +135,7 @@ def plot_keogram_rows(
     notes: Sequence[str] | None = None,
     row_px: int = KEOGRAM_ROW_PX,
     width: int = 1100,
+    groups: Sequence[str] | None = None,
 ):
     """Keograms of many sites and days, datashader-rasterised, on a shared 0-24 UT axis.
 
@@ -111,18 +147,33 @@ def plot_keogram_rows(
         Optional text per row drawn across its band (e.g. ``"no image files"``); empty = none.
     width
         Plot width in screen pixels; the height grows with the number of rows.
+    groups
+        Optional group name of each row (e.g. its UTC day, or its site): each run of rows with
+        the same name gets that name once, in bold on an outer axis left of the row labels and
+        centred on its rows, with a line between runs. ``None`` = no groups.
 
     Returns
     -------
     holoviews.DynamicMap
         The rasterised image (``holoviews.operation.datashader.rasterize``, so fifty rows stay
-        fast), with the row labels as y ticks and the notes as text (one ``Labels`` element).
+        fast), with the row labels as y ticks, the UT hours labelled below and above the rows
+        and the notes as text (one ``Labels`` element).
     """
     from holoviews.operation.datashader import rasterize
 
+    if groups is not None and len(groups) != len(labels):
+        raise ValueError(f"one group per row: {len(groups)} groups for {len(labels)} rows")
     image = keogram_rows_image(keograms, days, labels, row_px)
     n = max(len(labels), 1)
     ticks = [(n - i - 0.5, label) for i, label in enumerate(labels)]
+    hours = list(range(0, 25, 2))
+    # The hours above the rows too: a page of rows is taller than a screen, and the axis
+    # below it is then out of sight.
+    hooks = [_axis_hook("above", "ut-above", hours)]
+    runs = _groups(groups, n) if groups is not None else []
+    if runs:
+        centres = {(bottom + top) / 2: name for name, bottom, top in runs}
+        hooks.append(_axis_hook("left", "groups", list(centres), centres))
     raster = rasterize(image, precompute=True).opts(
         cmap="gray",
         clim=(0.0, 1.0),
@@ -131,24 +182,40 @@ def plot_keogram_rows(
         height=min(80 + 56 * n, 4000),
         xlim=(0, 24),
         ylim=(0, n),
-        xticks=list(range(0, 25, 2)),
+        xticks=hours,
         yticks=ticks,
         xlabel="UT (hours)",
         ylabel="",
         tools=["hover", "tap"],
         default_tools=["pan", "wheel_zoom", "box_zoom", "reset", "save"],
         title="Click a keogram to see the fisheye frame at that time",
+        hooks=hooks,
     )
+    layers = [raster]
+    if len(runs) > 1:
+        # One Segments element for all the lines between groups (one glyph, like the notes).
+        lines = [(0.0, float(bottom), 24.0, float(bottom)) for _, bottom, _ in runs[:-1]]
+        layers.append(
+            hv.Segments(lines, kdims=["UT", "row", "UT_end", "row_end"]).opts(
+                color="#e8a33d", line_width=2
+            )
+        )
     # All the notes in one Labels element: one glyph for the lot (a Text element per row costs
     # a Bokeh renderer each, which is most of the page's time with dozens of empty rows).
     noted = [(12.0, n - i - 0.5, note) for i, note in enumerate(notes or []) if note]
-    if not noted:
+    if noted:
+        layers.append(
+            hv.Labels(noted, kdims=["UT", "row"], vdims=["note"]).opts(
+                text_color="#b03030", text_font_size="11pt"
+            )
+        )
+    if len(layers) == 1:
         return raster
-    labels = hv.Labels(noted, kdims=["UT", "row"], vdims=["note"]).opts(
-        text_color="#b03030", text_font_size="11pt"
-    )
     # ``raster`` is a DynamicMap, so is the overlay: one stream source (e.g. a Tap) for it all.
-    return raster * labels
+    overlay = raster
+    for layer in layers[1:]:
+        overlay = overlay * layer
+    return overlay
 
 
 def plot_fisheye(fisheye, title: str = "", size: int = 420) -> hv.Image:

@@ -155,10 +155,17 @@ def test_bad_input_is_a_message(state):
     assert state.status == "No daily keograms from 2022-01-01 to 2022-01-02."
     state.programs = ["themis-asi"]
     state.start, state.end = DAY1, DAY2
-    state.max_rows = 3
+    state.max_records = 3
     state.param.trigger("start")
     assert len(state.rows) == 3
-    assert state.status.startswith("4 keograms match; showing the first 3. Narrow the days")
+    assert state.status.startswith("4 keograms match; listing the first 3. Narrow the days")
+    # Rows beyond a page are on the next pages (20 a page by default).
+    assert (state.max_rows, state.n_pages) == (20, 1)
+    state.max_records, state.max_rows = 10, 3
+    assert (len(state.rows), state.n_pages, state.n_records) == (3, 2, 4)
+    assert state.page_label == "Page 1 of 2 (rows 1-3 of 4)"
+    state.next_page()
+    assert list(state.rows["label"]) == ["THEMIS-ASI TPAS 2021-12-02"]
 
 
 def test_missing_repository_is_a_message(tmp_path):
@@ -210,3 +217,46 @@ def test_keograms_and_fisheye_export_to_png_and_html(demo):
     assert page.state.fisheye is not None
     pixels = check_exports(page.fisheye_exports)
     assert pixels.shape[:2] == (420, 420)
+
+
+def _axes(figure, side):
+    return [a for a in getattr(figure, side) if a.__class__.__name__ == "LinearAxis"]
+
+
+def test_ut_axis_is_labelled_at_the_bottom_and_the_top(state):
+    figure = hv.render(
+        plot_keogram_rows(state.keograms, list(state.rows["day"]), list(state.rows["label"])),
+        backend="bokeh",
+    )
+    hours = list(range(0, 25, 2))
+    for side in ("below", "above"):
+        (axis,) = _axes(figure, side)
+        assert list(axis.ticker.ticks) == hours
+        assert axis.visible and axis.major_label_text_font_size != "0pt"
+        assert axis.x_range_name == "default"
+    assert figure.below[0].axis_label == "UT (hours)"
+    # The top axis is drawn again (not duplicated) when the plot is rendered a second time.
+    figure = hv.render(plot_keogram_rows(state.keograms[:1], [DAY1], ["one"]), backend="bokeh")
+    assert len(_axes(figure, "above")) == 1
+
+
+def test_groups_are_labelled_beside_their_rows(state):
+    keograms = [state.keograms[0], None, state.keograms[1]]
+    days = [DAY1, DAY2, DAY2]
+    plot = plot_keogram_rows(
+        keograms,
+        days,
+        ["GILL", "GILL", "TPAS"],
+        groups=["2021-12-01", "2021-12-02", "2021-12-02"],
+    )
+    figure = hv.render(plot, backend="bokeh")
+    rows_axis, groups_axis = _axes(figure, "left")
+    assert rows_axis.major_label_overrides == {2.5: "GILL", 1.5: "GILL", 0.5: "TPAS"}
+    # Each group's label is centred on its rows (top row first: y from 3 down to 0).
+    assert list(groups_axis.ticker.ticks) == [2.5, 1.0]
+    assert groups_axis.major_label_overrides == {2.5: "2021-12-01", 1.0: "2021-12-02"}
+    # One line between the groups, across the whole day.
+    (segments,) = [layer for layer in plot[()] if isinstance(layer, hv.Segments)]
+    assert segments.array().tolist() == [[0.0, 2.0, 24.0, 2.0]]
+    with pytest.raises(ValueError, match="one group per row"):
+        plot_keogram_rows(keograms, days, ["a", "b", "c"], groups=["x"])
