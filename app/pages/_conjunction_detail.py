@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import html
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
 import panel as pn
 
+from app import services
 from app.pages._export import export_buttons
 from app.pages.analysis import conjunction_window
 from aurorax.viz import plot_conjunction_distance, plot_conjunction_map
 
-__all__ = ["analysis_url", "detail_view"]
+__all__ = [
+    "SWARM_AURORA_URL",
+    "about_markdown",
+    "analysis_members",
+    "analysis_url",
+    "detail_view",
+    "explorer_url",
+    "row_links",
+    "swarm_aurora_url",
+]
+
+#: Swarm-Aurora's Conjunction Finder. Its only documented address form (the one pyaurorax's
+#: ``swarmaurora.get_url`` writes) is ``?aurorax_request_id=<id>``, an id of a search run on
+#: api.aurorax.space, which a local search does not have; no start/end form is documented, so
+#: the link opens the finder and its label gives the conjunction's time to go to there.
+SWARM_AURORA_URL = "https://swarm-aurora.com/conjunctionFinder/"
 
 
 def _kind(metadata, product_type: str) -> str:
@@ -43,6 +61,65 @@ def analysis_url(imager: str | None, spacecraft: str | None, start, end) -> str 
         }
     )
     return f"./analysis?{query}"
+
+
+def analysis_members(row, names, sources) -> tuple[str | None, str | None]:
+    """The Conjunction analysis keys of a result row (``ConjunctionResult.data`` row, its block
+    ``names``, the repository's ``DataSource`` list): its first THEMIS/REGO imager
+    (``program:site_uid``) and its first spacecraft platform (None where there is none)."""
+    by_id = {s.identifier: s for s in sources}
+    imager = spacecraft = None
+    for name in names:
+        ident = row[f"{name}_identifier"]
+        if pd.isna(ident):
+            continue
+        s = by_id[int(ident)]
+        uid = (s.metadata or {}).get("site_uid")
+        if s.source_type == "ground":
+            if imager is None and uid and s.program in ("themis-asi", "rego"):
+                imager = services.analysis_site(s.program, uid)
+        elif spacecraft is None and s.source_type in ("leo", "heo", "lunar"):
+            spacecraft = s.platform
+    return imager, spacecraft
+
+
+def about_markdown(query_json: str, n: int, seconds: float) -> str:
+    """Markdown of a search that was run: its exact JSON body (pretty-printed, in a code block
+    to copy), the number of results ``n`` and the time it took (``seconds``)."""
+    body = json.dumps(json.loads(query_json), indent=2, sort_keys=True)
+    return (
+        f"**{n} result{'' if n == 1 else 's'}**, searched in {seconds:.2f} s.\n\n"
+        f"The query that was run (AuroraX conjunction-search JSON):\n\n```json\n{body}\n```"
+    )
+
+
+def explorer_url(start) -> str:
+    """Link into the Event Explorer at the conjunction's first minute (UTC; the explorer shows
+    the repository's first day)."""
+    return f"./explorer?minute={start.hour * 60 + start.minute}"
+
+
+def swarm_aurora_url(start) -> str:
+    """Link to Swarm-Aurora's Conjunction Finder for a conjunction starting at ``start`` (see
+    ``SWARM_AURORA_URL``: no documented address form takes a time, so this is the finder)."""
+    return SWARM_AURORA_URL
+
+
+def row_links(start, analysis: str | None, explorer: str | None) -> str:
+    """The HTML anchors of one result row: Conjunction analysis (when the conjunction pairs a
+    THEMIS/REGO imager with a spacecraft), Event Explorer (when the explorer shows that day)
+    and Swarm-Aurora (a new tab; its title says which time to open there)."""
+    when = f"{start:%Y-%m-%d %H:%M}"
+    links = []
+    if analysis:
+        links.append(f'<a href="{html.escape(analysis)}">Analysis</a>')
+    if explorer:
+        links.append(f'<a href="{html.escape(explorer)}">Explorer</a>')
+    links.append(
+        f'<a href="{html.escape(swarm_aurora_url(start))}" target="_blank" rel="noopener" '
+        f'title="Swarm-Aurora Conjunction Finder: go to {when} UT">Swarm-Aurora ({when})</a>'
+    )
+    return " | ".join(links)
 
 
 def detail_view(detail: dict | None) -> tuple[pn.viewable.Viewable, tuple]:
@@ -90,6 +167,11 @@ def detail_view(detail: dict | None) -> tuple[pn.viewable.Viewable, tuple]:
         ),
         pn.pane.Markdown("#### That night's keograms and movies\n" + products),
         *([_link_button("Open in Conjunction analysis", url)] if url else []),
+        *(
+            [pn.pane.HTML("View this conjunction in: " + detail["links"], name="detail-links")]
+            if detail.get("links")
+            else []
+        ),
         sizing_mode="stretch_width",
     )
     return view, exports

@@ -14,6 +14,7 @@ __all__ = [
     "SOURCE_TYPES",
     "UNORDERED",
     "block_card",
+    "blocks_from_body",
     "empty_block",
     "fill_form",
     "filter_row",
@@ -192,6 +193,38 @@ def block_card(s, index: int, name: str, block: dict) -> pn.Card:
         collapsible=False,
         sizing_mode="stretch_width",
     )
+
+
+def blocks_from_body(body: dict) -> list[dict]:
+    """The form's criteria blocks (``empty_block`` dicts, filled) for an AuroraX JSON ``body``."""
+    blocks = []
+    for kind in ("ground", "space", "events", "adhoc", "custom_locations"):
+        for entry in body.get(kind) or []:
+            kind_ = "adhoc" if kind == "custom_locations" else kind
+            block = empty_block(kind_)
+            if kind_ == "adhoc":
+                block["locations"] = "; ".join(
+                    f"{loc['lat']:g}, {loc['lon']:g}" for loc in entry.get("locations", [])
+                )
+            else:
+                for f in FIELDS:
+                    block[f] = list(entry.get(f) or [])
+                if kind_ == "space":
+                    block["hemisphere"] = list(entry.get("hemisphere") or [])
+                flt = entry.get("ephemeris_metadata_filters") or {}
+                block["logical_operator"] = flt.get(
+                    "logical_operator", flt.get("logicalOperator", "AND")
+                )
+                block["filters"] = [
+                    {
+                        "key": e["key"],
+                        "operator": e["operator"],
+                        "values": [str(v) for v in e.get("values", [])],
+                    }
+                    for e in flt.get("expressions", [])
+                ]
+            blocks.append(block)
+    return blocks
 
 
 def fill_form(state, body: dict) -> str:

@@ -18,7 +18,14 @@ import panel as pn
 import param
 
 from app import services
-from app.pages._conjunction_detail import analysis_url, detail_view
+from app.pages._conjunction_detail import (
+    about_markdown,
+    analysis_members,
+    analysis_url,
+    detail_view,
+    explorer_url,
+    row_links,
+)
 from app.pages._conjunction_form import (
     BLOCK_KINDS,
     EXAMPLES,
@@ -27,6 +34,7 @@ from app.pages._conjunction_form import (
     SOURCE_TYPES,
     UNORDERED,
     block_card,
+    blocks_from_body,
     empty_block,
     fill_form,
     parse_locations,
@@ -71,6 +79,7 @@ class ConjunctionSearchState(param.Parameterized):
     query_json = param.String(default="", doc="The last search's JSON body (synced to the URL).")
     max_rows = param.Integer(default=MAX_ROWS, bounds=(1, None), doc="Rows the table shows.")
     result = param.Parameter(default=None, doc="The ConjunctionResult of the last search.")
+    search_s = param.Number(default=None, allow_None=True, doc="Time the last search took, s.")
     table = param.DataFrame(default=None, allow_None=True, doc="The rows shown.")
     selected_row = param.Integer(default=None, allow_None=True, doc="Conjunction opened.")
     detail = param.Dict(default=None, allow_None=True, doc="Series, tracks and products.")
@@ -80,6 +89,7 @@ class ConjunctionSearchState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self._sources: list = []
+        self._first_day = None  # the day the Event Explorer shows
 
     # -- repository ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -94,6 +104,7 @@ class ConjunctionSearchState(param.Parameterized):
         if pd.isna(first):
             self._fail("The repository has no ephemeris records yet.", "warning")
             return
+        self._first_day = first.date()
         with param.parameterized.batch_call_watchers(self):
             self.start = first.date()
             self.end = first.date()
@@ -260,33 +271,7 @@ class ConjunctionSearchState(param.Parameterized):
 
     def apply_body(self, body: dict, dates: bool = True) -> None:
         """Fill the form from an AuroraX JSON body (an example or a shared URL)."""
-        blocks = []
-        for kind in ("ground", "space", "events", "adhoc", "custom_locations"):
-            for entry in body.get(kind) or []:
-                kind_ = "adhoc" if kind == "custom_locations" else kind
-                block = empty_block(kind_)
-                if kind_ == "adhoc":
-                    block["locations"] = "; ".join(
-                        f"{loc['lat']:g}, {loc['lon']:g}" for loc in entry.get("locations", [])
-                    )
-                else:
-                    for f in FIELDS:
-                        block[f] = list(entry.get(f) or [])
-                    if kind_ == "space":
-                        block["hemisphere"] = list(entry.get("hemisphere") or [])
-                    flt = entry.get("ephemeris_metadata_filters") or {}
-                    block["logical_operator"] = flt.get(
-                        "logical_operator", flt.get("logicalOperator", "AND")
-                    )
-                    block["filters"] = [
-                        {
-                            "key": e["key"],
-                            "operator": e["operator"],
-                            "values": [str(v) for v in e.get("values", [])],
-                        }
-                        for e in flt.get("expressions", [])
-                    ]
-                blocks.append(block)
+        blocks = blocks_from_body(body)
         distances = body.get("max_distances") or {}
         values = set(distances.values())
         with param.parameterized.batch_call_watchers(self):
@@ -327,6 +312,7 @@ class ConjunctionSearchState(param.Parameterized):
         """Run the form's search and fill ``result``, ``table`` and ``status``."""
         with param.parameterized.batch_call_watchers(self):
             self.result, self.table, self.selected_row, self.detail = None, None, None, None
+            self.search_s = None
         try:
             body = self.body()
             ConjunctionQuery.from_json(body)  # validation errors name the field
@@ -352,8 +338,16 @@ class ConjunctionSearchState(param.Parameterized):
         for c in ("start", "end", "closest_epoch", "farthest_epoch"):
             table[c] = table[c].dt.strftime("%Y-%m-%d %H:%M")
         table = table.round({"min_distance_km": 1, "max_distance_km": 1})
+        shown = result.data.iloc[: self.max_rows]
+        table.insert(
+            0,
+            "view_in",
+            [self._links(row, result.query.block_names) for _, row in shown.iterrows()]
+            + [""] * (len(table) - len(shown)),
+        )
         with param.parameterized.batch_call_watchers(self):
             self.result = result
+            self.search_s = elapsed
             self.table = table.iloc[: self.max_rows]
             if n == 0:
                 notes = " ".join(result.notes)
@@ -371,6 +365,20 @@ class ConjunctionSearchState(param.Parameterized):
             else:
                 s = "" if n == 1 else "s"
                 self._fail(f"Found {n} conjunction{s} in {elapsed:.2f} s.", "success")
+
+    def _links(self, row, names) -> str:
+        """The row's links to view the conjunction elsewhere (``row_links``)."""
+        start, end = row["start"].tz_convert(None), row["end"].tz_convert(None)
+        imager, spacecraft = analysis_members(row, names, self._sources)
+        explorer = explorer_url(start) if start.date() == self._first_day else None
+        return row_links(start, analysis_url(imager, spacecraft, start, end), explorer)
+
+    def about(self) -> str:
+        """Markdown of the last search: its exact JSON body (pretty-printed), the number of
+        results and the time the search took ('' before a search)."""
+        if self.result is None or not self.query_json:
+            return ""
+        return about_markdown(self.query_json, len(self.result), self.search_s)
 
     # -- downloads ----------------------------------------------------------------------------
     def download(self, fmt: str) -> io.BytesIO | None:
@@ -403,7 +411,6 @@ class ConjunctionSearchState(param.Parameterized):
         names = self.result.query.block_names
         by_id = {s.identifier: s for s in self._sources}
         members, ground, custom = [], [], []
-        imager = spacecraft = None
         for name in names:
             ident = row[f"{name}_identifier"]
             if pd.isna(ident):
@@ -413,11 +420,7 @@ class ConjunctionSearchState(param.Parameterized):
             members.append((s.identifier, s.program, s.platform))
             if s.source_type == "ground":
                 ground.append(s.display_name)
-                uid = (s.metadata or {}).get("site_uid")
-                if imager is None and uid and s.program in ("themis-asi", "rego"):
-                    imager = services.analysis_site(s.program, uid)
-            elif spacecraft is None and s.source_type in ("leo", "heo", "lunar"):
-                spacecraft = s.platform
+        imager, spacecraft = analysis_members(row, names, self._sources)
         start = row["start"].tz_convert(None)
         end = row["end"].tz_convert(None)
         context = pd.Timedelta(minutes=30)
@@ -463,6 +466,7 @@ class ConjunctionSearchState(param.Parameterized):
             "limit_km": max(limits) if limits else None,
             "products": products,
             "analysis_url": analysis_url(imager, spacecraft, start, end),
+            "links": self._links(row, names),
         }
 
 
@@ -510,6 +514,8 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
             pagination="remote",
             page_size=20,
             selectable=1,
+            formatters={"view_in": "html"},
+            titles={"view_in": "View in"},
             sizing_mode="stretch_width",
         )
         widget.param.watch(
@@ -570,6 +576,13 @@ class ConjunctionSearchPage(pn.viewable.Viewer):
             run,
             status_alert(s.param.status, s.param.status_kind),
             pn.pane.Markdown(share),
+            pn.Card(
+                pn.pane.Markdown(pn.bind(lambda *_: s.about(), s.param.result), name="about"),
+                title="About this query",
+                collapsed=True,
+                sizing_mode="stretch_width",
+                visible=pn.bind(lambda r: r is not None, s.param.result),
+            ),
             self._downloads(),
             pn.panel(pn.bind(self._table, s.param.table)),
             pn.panel(pn.bind(self._detail, s.param.detail)),
@@ -583,6 +596,9 @@ def create_page(db_path: Path) -> ConjunctionSearchPage:
     state = ConjunctionSearchState(db_path=str(db_path))
     state.load()
     body = args.get("q")
+    if body is None and not state.status:
+        # A new visitor starts on the paper's example, ready to run.
+        state.example = next(iter(EXAMPLES))
     if body is not None and not state.status:
         reason = fill_form(state, body)
         if reason:  # the default form, and why

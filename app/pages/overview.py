@@ -34,6 +34,19 @@ _COLUMNS = {
     "first_epoch": "First minute (UTC)",
     "last_epoch": "Last minute (UTC)",
 }
+_EPOCHS = ("first_epoch", "last_epoch")
+# Columns are as wide as their values, but those with short values under a long header: these
+# get a width and their headers wrap, so that every column fits the page at the browser sizes
+# the dashboard is tried at (1400 px) instead of hiding beyond a scroll bar.
+_WIDTHS = {
+    "Program": 100,
+    "Instrument type": 150,
+    "Source type": 80,
+    "Ephemeris records": 106,
+    "Data products": 90,
+    "First minute (UTC)": 155,
+    "Last minute (UTC)": 155,
+}
 
 
 class OverviewState(param.Parameterized):
@@ -67,7 +80,10 @@ class OverviewState(param.Parameterized):
         rows = self.counts
         if self.source_type != _ALL:
             rows = rows[rows["source_type"] == self.source_type]
-        return rows[list(_COLUMNS)].rename(columns=_COLUMNS).reset_index(drop=True)
+        rows = rows[list(_COLUMNS)].copy()
+        for c in _EPOCHS:  # minutes: seconds and the UTC offset would only widen the columns
+            rows[c] = pd.to_datetime(rows[c]).dt.strftime("%Y-%m-%d %H:%M")
+        return rows.rename(columns=_COLUMNS).reset_index(drop=True)
 
     @param.depends("counts")
     def totals(self) -> dict[str, int]:
@@ -133,6 +149,9 @@ class OverviewPage(pn.viewable.Viewer):
                 page_size=25,
                 disabled=True,
                 show_index=False,
+                layout="fit_data_fill",
+                widths=_WIDTHS,
+                configuration={"columnDefaults": {"headerWordWrap": True}},
                 sizing_mode="stretch_width",
             ),
             pn.panel(

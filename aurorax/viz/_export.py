@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import holoviews as hv
@@ -208,6 +209,11 @@ def save_png(element, path: str | Path, dpi: int = 100) -> Path:
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         figure = hv.render(converted, backend="matplotlib")
         try:
+            # Keep the figure's size but move the axes in until every tick label, axis title
+            # and legend is inside it (long vertical source names, y labels at the left edge).
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "not compatible with tight_layout"
+                figure.tight_layout(pad=0.4)
             figure.savefig(path, dpi=dpi, format="png")
         finally:
             import matplotlib.pyplot as plt

@@ -30,13 +30,21 @@ def plot_record_counts(counts: pd.DataFrame) -> hv.Bars:
             "ephemeris_count": "Ephemeris records",
         }
     )[["Data source", "Source type", "Ephemeris records"]]
+    # The legend goes beside the frame, never over the bars (the tallest bars are often the
+    # rightmost, where an inside legend sits); the data-source names are vertical (one a bar,
+    # dozens of them) and the plot is tall enough for the longest of them below a frame of
+    # about 250 px; the right border leaves the last name clear of the toolbar; the y range
+    # starts at zero and leaves a little headroom above the tallest bar.
     return hv.Bars(data, kdims=["Data source"], vdims=["Ephemeris records", "Source type"]).opts(
         color="Source type",
         cmap="Category10",
         xrotation=90,
         responsive=True,
-        height=320,
+        height=440,
+        backend_opts={"plot.min_border_right": 20},
+        padding=(0, (0, 0.05)),
         tools=["hover"],
         title="Ephemeris records (1-minute) per data source",
         show_legend=True,
+        legend_position="right",
     )

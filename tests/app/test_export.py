@@ -82,7 +82,7 @@ def _plots(counts, availability):
     )
     sites = pd.DataFrame({"name": ["gill"], "lat": [56.38], "lon": [-94.64]})
     return {
-        "record_counts": (plot_record_counts(counts), (320, 800)),
+        "record_counts": (plot_record_counts(counts), (440, 800)),
         "availability": (plot_availability(availability, counts), None),
         "conjunction_map": (plot_conjunction_map(tracks, sites, 500.0), (420, 800)),
         "conjunction_distance": (plot_conjunction_distance(series, 500.0), (300, 800)),
@@ -126,6 +126,23 @@ def test_plot_exports_to_png(name, repository, tmp_path):
     assert len(np.unique(image.reshape(-1, image.shape[2]), axis=0)) > 10
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_png_labels_are_not_cut_off_at_the_edges(name, repository, tmp_path):
+    element, _ = _plots(*repository)[name]
+    image = matplotlib.image.imread(save_png(element, tmp_path / f"{name}.png"))[..., :3]
+    background = image[0, 0]
+    # Tick labels, axis titles and legends stay inside the figure: nothing but background in the
+    # outermost two pixels of every side (a label cut off by the edge reaches into them).
+    for side, strip in {
+        "left": image[:, :2],
+        "right": image[:, -2:],
+        "top": image[:2],
+        "bottom": image[-2:],
+    }.items():
+        drawn = int((np.abs(strip - background).sum(axis=-1) > 0.1).sum())
+        assert drawn == 0, f"{name}: {drawn} drawn pixels at the {side} edge"
+
+
 def test_keogram_png_shows_the_arc_where_the_frames_are(repository, tmp_path):
     element, _ = _plots(*repository)["keogram_rows"]
     image = matplotlib.image.imread(save_png(element, tmp_path / "keo.png"))[..., :3]
@@ -134,9 +151,10 @@ def test_keogram_png_shows_the_arc_where_the_frames_are(repository, tmp_path):
     # Columns crossed by a tall run of dark grey: the keogram band (text and axes are thin).
     columns = np.flatnonzero(dark.sum(axis=0) > 25)
     width = image.shape[1]
-    # The keogram covers 02:00-05:00 UT of the 0-24 UT axis: nothing of it after ~06 UT.
+    # The keogram covers 02:00-05:00 UT of the 0-24 UT axis: nothing of it after ~06 UT (the
+    # axis starts ~130 px in, after the row labels, and ends at the right edge).
     assert columns.size > 50
-    assert columns.max() < width * 6 / 24 + 60
+    assert columns.max() < width * 6 / 24 + 150
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -8,6 +8,7 @@ default for it, and the server logs no error. The served tests fetch the pages f
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import html
 import json
@@ -283,8 +284,15 @@ def _served(base, path: str, log) -> dict:
         page = response.read().decode()
     token = re.search(r'"token":\s*"([^"]+)"', page).group(1)
     slug = urllib.parse.urlsplit(path).path
-    with pull_session(session_id=get_session_id(token), url=base + slug) as session:
-        models = list(session.document.models)
+
+    def pull() -> list:
+        with pull_session(session_id=get_session_id(token), url=base + slug) as session:
+            return list(session.document.models)
+
+    # In a thread of its own: Bokeh's client runs an event loop, which cannot start in a thread
+    # where one is already running (Playwright's, once a browser test has run in this session).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        models = pool.submit(pull).result(timeout=120)
     time.sleep(0.2)
     with log.open("rb") as f:
         f.seek(before)
