@@ -25,9 +25,12 @@ def test_keograms_render_and_a_click_opens_the_fisheye(page, tmp_path):
         canvas.wait_for(timeout=30_000)
         screenshot(page, "keogramist-rows")
         box = page.locator("canvas").first.bounding_box()
-        # Left part of the top row (GILL, 2021-12-01): the night is at 0-13 UT.
+        # Left part of the top row (GILL, 2021-12-01): the night is at 0-13 UT. The canvas holds
+        # the title and the UT axes above and below the two rows: the top row is at ~45 % height.
         click_until(
-            lambda: page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3),
+            lambda: page.mouse.click(
+                box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
+            ),
             page.get_by_text("nearest frame 2021-12-01"),
         )
         page.get_by_text("THEMIS-ASI GILL 2021-12-01: clicked").wait_for(timeout=30_000)
