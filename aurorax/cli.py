@@ -311,6 +311,11 @@ _TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
     help="Instrument type (picks one of several; default 'footprint' when creating).",
 )
 @click.option(
+    "--display-name",
+    default=None,
+    help="Display name of a created data source, e.g. ISS (default: 'PROGRAM PLATFORM').",
+)
+@click.option(
     "--start",
     type=click.DateTime(_TIME_FORMATS),
     default=None,
@@ -332,8 +337,8 @@ _TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @_fail_on_library_errors
-def ingest_ephemeris(files, db, source, create_source, source_type, instrument_type, start, end,
-                     file_format, progress) -> None:  # fmt: skip
+def ingest_ephemeris(files, db, source, create_source, source_type, instrument_type, display_name,
+                     start, end, file_format, progress) -> None:  # fmt: skip
     """Store 1-minute spacecraft ephemeris (GSM, B-trace footprints) from TLE or CDF FILES.
 
     A TLE file (one satellite, any number of element sets) spans its first epoch to its last
@@ -347,6 +352,7 @@ def ingest_ephemeris(files, db, source, create_source, source_type, instrument_t
     summary = ingest_ephemeris_files(
         settings.db_path, files, source, start, end, progress, file_format=file_format,
         create_source=create_source, source_type=source_type, instrument_type=instrument_type,
+        display_name=display_name,
     )  # fmt: skip
     click.echo(format_ephemeris_summary(summary))
     if summary.failures:

@@ -147,7 +147,7 @@ def test_ingest_ephemeris_stores_and_reruns(tmp_path):
     tle.write_text(_ISS_TLE)
     db = tmp_path / "e.duckdb"
     args = ["ingest-ephemeris", "--db", str(db), "--source", "iss/iss", "--create-source",
-            "--source-type", "leo", "--start", "2019-12-10T23:00", "--end", "2019-12-11T01:00",
+            "--display-name", "ISS", "--source-type", "leo", "--start", "2019-12-10T23:00", "--end", "2019-12-11T01:00",
             "--no-progress", str(tle)]  # fmt: skip
     result = _run(*args)
     assert result.exit_code == 0, result.output
@@ -157,7 +157,8 @@ def test_ingest_ephemeris_stores_and_reruns(tmp_path):
     )
     assert lines[1].startswith("2 UTC day(s) stored (120 records), 0 already done; ")
     with Repository(db, read_only=True) as repo:
-        assert repo.list_data_sources("iss", "iss")[0].source_type == "leo"
+        (source,) = repo.list_data_sources("iss", "iss")
+        assert (source.source_type, source.display_name) == ("leo", "ISS")
         assert int(repo.counts().ephemeris_count.iloc[0]) == 120
     again = _run(*args)
     assert again.output.splitlines()[1].startswith("0 UTC day(s) stored (0 records), 2 already")

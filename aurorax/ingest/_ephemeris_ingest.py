@@ -303,6 +303,7 @@ def ingest_ephemeris_files(
     create_source: bool = False,
     source_type: str = "leo",
     instrument_type: str | None = None,
+    display_name: str | None = None,
     on_day: Callable[[str, int], None] | None = None,
 ) -> EphemerisIngestSummary:
     """Store 1-minute spacecraft ephemeris computed from TLE or CDF position files.
@@ -332,6 +333,8 @@ def ingest_ephemeris_files(
         Source type of a created source.
     instrument_type : str, optional
         Picks the source when ``program/platform`` has several.
+    display_name : str, optional
+        Display name of a created source (e.g. ``"ISS"``; default ``"program platform"``).
     on_day : callable, optional
         Called as ``on_day(unit, records)`` after each day and its ledger row are stored.
 
@@ -367,6 +370,15 @@ def ingest_ephemeris_files(
     if start is not None and end is not None and end <= start:
         raise ValidationError(f"end {end} must be after start {start}")
     files = [Path(f) for f in files]
+    if display_name is not None:
+        if not isinstance(data_source, str):
+            raise ValidationError(
+                "display_name is for a created data source: give it as 'program/platform'"
+            )
+        program, platform = _split_source(data_source)
+        data_source = spacecraft_source(
+            program, platform, source_type, instrument_type or "footprint", display_name
+        )
     if isinstance(repository, Repository):
         return _ingest(repository, files, data_source, start, end, progress, file_format,
                        create_source, source_type, instrument_type, on_day, tqdm, t0)  # fmt: skip

@@ -74,6 +74,16 @@ def plot_conjunction_distance(series: pd.DataFrame, max_distance_km: float | Non
     )
 
 
+def split_at_dateline(lonlat: np.ndarray) -> list[np.ndarray]:
+    """Cut a track of ``(lon, lat)`` rows where it crosses the dateline (a jump of over 180
+    degrees of longitude between records), so that no segment is drawn across the whole map."""
+    lonlat = np.asarray(lonlat, dtype=float)
+    if len(lonlat) < 2:
+        return [lonlat]
+    cuts = np.flatnonzero(np.abs(np.diff(lonlat[:, 0])) > 180.0) + 1
+    return [piece for piece in np.split(lonlat, cuts) if len(piece)]
+
+
 def plot_conjunction_map(
     tracks: pd.DataFrame,
     sites: pd.DataFrame | None = None,
@@ -109,7 +119,9 @@ def plot_conjunction_map(
     for name, rows in tracks.groupby("name", sort=False):
         rows = rows.sort_values("epoch")
         layers.append(
-            hv.Path([rows[["lon", "lat"]].to_numpy()], _KDIMS, label=name).opts(line_width=3)
+            hv.Path(split_at_dateline(rows[["lon", "lat"]].to_numpy()), _KDIMS, label=name).opts(
+                line_width=3
+            )
         )
         layers.append(
             hv.Points(

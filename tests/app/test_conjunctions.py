@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -17,6 +18,7 @@ from app.pages.conjunctions import EXAMPLES, ConjunctionSearchState, create_page
 from aurorax.engine import ConjunctionQuery
 from aurorax.geo import great_circle_distance_km
 from aurorax.viz import field_of_view_circle, plot_conjunction_distance, plot_conjunction_map
+from aurorax.viz._conjunctions import split_at_dateline
 from tests.demo_repos import one_day_demo
 
 from .conftest import check_exports
@@ -284,3 +286,26 @@ def test_opened_conjunction_map_and_distance_export(demo_repository):
     ]
     for row in page.detail_exports:
         check_exports(row)
+
+
+def test_a_track_across_the_dateline_is_not_drawn_across_the_map():
+    # A pass from 175 E to 175 W, one record a minute: the map shows it as two pieces, each
+    # with steps of a few degrees, never a segment from +179 to -179 across the whole map.
+    lon = np.concatenate([np.arange(175.0, 180.0, 1.5), np.arange(-179.5, -174.0, 1.5)])
+    tracks = pd.DataFrame(
+        {
+            "name": "ISS",
+            "epoch": pd.date_range("2019-12-09 22:50", periods=len(lon), freq="min", tz="UTC"),
+            "lat": np.linspace(60.0, 62.0, len(lon)),
+            "lon": lon,
+        }
+    )
+    overlay = plot_conjunction_map(tracks, coastlines=False)
+    path = next(e for e in overlay if isinstance(e, hv.Path))
+    pieces = path.split()
+    assert len(pieces) == 2
+    for piece in pieces:
+        assert np.abs(np.diff(piece.dimension_values("lon"))).max() < 5.0
+    assert sum(len(piece) for piece in split_at_dateline(tracks[["lon", "lat"]].to_numpy())) == len(
+        lon
+    )
