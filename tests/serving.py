@@ -31,6 +31,24 @@ class ServerURL(str):
         return self
 
 
+def wait_for_server(proc: subprocess.Popen, url: str, log: Path, timeout_s: float) -> None:
+    """Return once ``url`` answers 200; raise with the server's ``log`` if ``proc`` exits first
+    or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status == 200:
+                    return
+        except (ConnectionError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not answer in {timeout_s} s:\n{log.read_text()}")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def running_server(
     db_path: Path,
@@ -51,21 +69,7 @@ def running_server(
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(base + path, timeout=10) as response:
-                        if response.status == 200:
-                            break
-                except (ConnectionError, urllib.error.URLError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not answer in {timeout_s} s:\n{log.read_text()}"
-                    )
-                time.sleep(0.3)
+            wait_for_server(proc, base + path, log, timeout_s)
             yield ServerURL(base, proc)
         finally:
             proc.terminate()

@@ -22,7 +22,6 @@ __all__ = [
     "detail_view",
     "explorer_url",
     "row_links",
-    "swarm_aurora_url",
 ]
 
 #: Swarm-Aurora's Conjunction Finder. Its only documented address form (the one pyaurorax's
@@ -99,12 +98,6 @@ def explorer_url(start) -> str:
     return f"./explorer?minute={start.hour * 60 + start.minute}"
 
 
-def swarm_aurora_url(start) -> str:
-    """Link to Swarm-Aurora's Conjunction Finder for a conjunction starting at ``start`` (see
-    ``SWARM_AURORA_URL``: no documented address form takes a time, so this is the finder)."""
-    return SWARM_AURORA_URL
-
-
 def row_links(start, analysis: str | None, explorer: str | None) -> str:
     """The HTML anchors of one result row: Conjunction analysis (when the conjunction pairs a
     THEMIS/REGO imager with a spacecraft), Event Explorer (when the explorer shows that day)
@@ -116,7 +109,7 @@ def row_links(start, analysis: str | None, explorer: str | None) -> str:
     if explorer:
         links.append(f'<a href="{html.escape(explorer)}">Explorer</a>')
     links.append(
-        f'<a href="{html.escape(swarm_aurora_url(start))}" target="_blank" rel="noopener" '
+        f'<a href="{html.escape(SWARM_AURORA_URL)}" target="_blank" rel="noopener" '
         f'title="Swarm-Aurora Conjunction Finder: go to {when} UT">Swarm-Aurora ({when})</a>'
     )
     return " | ".join(links)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import panel as pn
 
 from aurorax.engine import HEMISPHERES, LOGICAL_OPERATORS, ConjunctionQuery
@@ -18,6 +21,7 @@ __all__ = [
     "empty_block",
     "fill_form",
     "filter_row",
+    "form_body",
     "parse_locations",
 ]
 
@@ -193,6 +197,62 @@ def block_card(s, index: int, name: str, block: dict) -> pn.Card:
         collapsible=False,
         sizing_mode="stretch_width",
     )
+
+
+def form_body(state) -> dict:
+    """The AuroraX JSON body of ``state``'s form (a ``ConjunctionSearchState``); raises
+    ``ValueError`` with a message for bad input (no dates, reversed dates, bad distances)."""
+    if state.start is None or state.end is None:
+        raise ValueError("Choose both a start and an end day.")
+    if state.end < state.start:
+        raise ValueError(f"The end day {state.end} is before the start day {state.start}.")
+    body: dict = {
+        "start": f"{state.start.isoformat()}T00:00:00",
+        "end": f"{(state.end + dt.timedelta(days=1)).isoformat()}T00:00:00",
+    }
+    for b in state.blocks:
+        if b["kind"] == "adhoc":
+            entry = {"locations": parse_locations(b["locations"])}
+        else:
+            entry = {f: list(b[f]) for f in FIELDS}
+            if b["kind"] == "space":
+                entry["hemisphere"] = list(b["hemisphere"])
+            entry["ephemeris_metadata_filters"] = (
+                {
+                    "logical_operator": b["logical_operator"],
+                    "expressions": [
+                        {
+                            "key": e["key"],
+                            "operator": e["operator"],
+                            "values": list(e["values"]),
+                        }
+                        for e in b["filters"]
+                    ],
+                }
+                if b["filters"]
+                else {}
+            )
+        body.setdefault(b["kind"], []).append(entry)
+    body["conjunction_types"] = list(state.conjunction_types)
+    names = state.block_names()
+    pairs = [f"{a}-{c}" for i, a in enumerate(names) for c in names[i + 1 :]]
+    distances = {p: state.distance_km for p in pairs}
+    if state.advanced_distances.strip():
+        try:
+            extra = json.loads(state.advanced_distances)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"Advanced distances are not valid JSON: {exc.msg}") from None
+        if not isinstance(extra, dict):
+            raise ValueError('Advanced distances: write an object like {"ground1-space1": 300}')
+        distances.update(extra)
+    body["max_distances"] = distances
+    body["epoch_search_precision"] = 60
+    if state.field_of_view:
+        body["field_of_view"] = {
+            "min_elevation_deg": state.min_elevation_deg,
+            "emission_altitude_km": 110,
+        }
+    return body
 
 
 def blocks_from_body(body: dict) -> list[dict]:

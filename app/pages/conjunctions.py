@@ -6,7 +6,6 @@ kept in the URL (``?q=...``) so a search can be shared, and the same body is wha
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import time
@@ -37,7 +36,7 @@ from app.pages._conjunction_form import (
     blocks_from_body,
     empty_block,
     fill_form,
-    parse_locations,
+    form_body,
 )
 from app.pages._query import json_object, keep_in_address, read_query
 from app.pages._widgets import status_alert
@@ -217,57 +216,7 @@ class ConjunctionSearchState(param.Parameterized):
     # -- query JSON both ways -----------------------------------------------------------------
     def body(self) -> dict:
         """The AuroraX JSON body of the form (raises ``ValueError`` with a message for bad input)."""
-        if self.start is None or self.end is None:
-            raise ValueError("Choose both a start and an end day.")
-        if self.end < self.start:
-            raise ValueError(f"The end day {self.end} is before the start day {self.start}.")
-        body: dict = {
-            "start": f"{self.start.isoformat()}T00:00:00",
-            "end": f"{(self.end + dt.timedelta(days=1)).isoformat()}T00:00:00",
-        }
-        for b in self.blocks:
-            if b["kind"] == "adhoc":
-                entry = {"locations": parse_locations(b["locations"])}
-            else:
-                entry = {f: list(b[f]) for f in FIELDS}
-                if b["kind"] == "space":
-                    entry["hemisphere"] = list(b["hemisphere"])
-                entry["ephemeris_metadata_filters"] = (
-                    {
-                        "logical_operator": b["logical_operator"],
-                        "expressions": [
-                            {
-                                "key": e["key"],
-                                "operator": e["operator"],
-                                "values": list(e["values"]),
-                            }
-                            for e in b["filters"]
-                        ],
-                    }
-                    if b["filters"]
-                    else {}
-                )
-            body.setdefault(b["kind"], []).append(entry)
-        body["conjunction_types"] = list(self.conjunction_types)
-        names = self.block_names()
-        pairs = [f"{a}-{c}" for i, a in enumerate(names) for c in names[i + 1 :]]
-        distances = {p: self.distance_km for p in pairs}
-        if self.advanced_distances.strip():
-            try:
-                extra = json.loads(self.advanced_distances)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"Advanced distances are not valid JSON: {exc.msg}") from None
-            if not isinstance(extra, dict):
-                raise ValueError('Advanced distances: write an object like {"ground1-space1": 300}')
-            distances.update(extra)
-        body["max_distances"] = distances
-        body["epoch_search_precision"] = 60
-        if self.field_of_view:
-            body["field_of_view"] = {
-                "min_elevation_deg": self.min_elevation_deg,
-                "emission_altitude_km": 110,
-            }
-        return body
+        return form_body(self)
 
     def apply_body(self, body: dict, dates: bool = True) -> None:
         """Fill the form from an AuroraX JSON body (an example or a shared URL)."""

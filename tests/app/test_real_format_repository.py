@@ -25,7 +25,6 @@ import shlex
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -38,7 +37,8 @@ import pytest
 from aurorax.asi import write_skymap, write_themis_cdf
 from tests.asi.conftest import make_skymap
 from tests.browser.conftest import screenshot
-from tests.serving import free_port
+from tests.browser.probes import GLYPHS_JS, TITLES_JS
+from tests.serving import free_port, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = ROOT / "docs" / "real-data.md"
@@ -303,19 +303,7 @@ def dashboard(walkthrough):
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=user_env(root), stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(base + "/overview", timeout=10) as response:
-                        if response.status == 200:
-                            break
-                except (ConnectionError, urllib.error.URLError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not answer:\n{log.read_text()}")
-                time.sleep(0.5)
+            wait_for_server(proc, base + "/overview", log, timeout_s=180)
             yield base, log
         finally:
             proc.terminate()
@@ -332,46 +320,6 @@ def test_serve_prints_what_the_chapter_shows(walkthrough, dashboard):
     printed = masked(log.read_text().splitlines())
     assert printed[: len(expected)] == expected
 
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    page.on("requestfailed", lambda req: page.console_errors.append(f"request failed: {req.url}"))
-    yield page
-    context.close()
-
-
-# Glyph class names of every Bokeh plot of the page.
-GLYPHS_JS = """() => {
-    const names = [];
-    for (const doc of Bokeh.documents) {
-        for (const model of doc.all_models) {
-            if (model.renderers !== undefined && model.toolbar !== undefined) {
-                for (const r of model.renderers) {
-                    if (r.glyph !== undefined) { names.push(r.glyph.constructor.__name__); }
-                }
-            }
-        }
-    }
-    return names;
-}"""
-
-# The montage's frame titles (the text of its Text glyph, drawn on the canvas).
-TITLES_JS = """() => {
-    for (const doc of Bokeh.documents) {
-        for (const model of doc.all_models) {
-            if (model.glyph !== undefined && model.glyph.constructor.__name__ === "Text") {
-                const titles = [...model.data_source.data[model.glyph.text.field]];
-                if (titles.length && String(titles[0]).startsWith("(A) ")) { return titles; }
-            }
-        }
-    }
-    return [];
-}"""
 
 # Finite y values of each drawn line (Curve) of the page: the intensity series has some.
 LINE_VALUES_JS = """() => {
