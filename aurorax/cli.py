@@ -8,6 +8,7 @@ Sub-commands
 ``aurorax ingest DIR``     index an archive of THEMIS/REGO image files (Dask, resumable)
 ``aurorax ingest-ephemeris FILES``  spacecraft ephemeris from TLE / CDF position files (resumable)
 ``aurorax import-aurorax-json FILES``  ephemeris and data product records exported from AuroraX (JSON)
+``aurorax search conjunctions QUERY.json``  a conjunction search (unsplit, split by time, or on Dask)
 ``aurorax serve``          start the web dashboard and HTTP API (building the demo first if missing)
 ``aurorax keys ...``       create, list and revoke API keys for writes through the HTTP API
 
@@ -22,46 +23,20 @@ from pathlib import Path
 
 import click
 
-from aurorax.config import ConfigError, load_settings
+from aurorax._cli_search import search
+from aurorax._cli_util import db_option, library_errors, open_read_only, settings_for
+from aurorax.config import load_settings
 
 __all__ = ["main"]
-
-
-def _settings(db: Path | None):
-    try:
-        return load_settings(db_path=db)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def _fail_on_library_errors(func):
-    """Turn the library's errors (clear messages by design) into a one-line CLI error, exit code 1."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from aurorax.engine import AuroraXError
-
-        try:
-            return func(*args, **kwargs)
-        except (AuroraXError, ValueError, FileExistsError, FileNotFoundError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-_db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB repository file (default: AURORAX_DB or <data_dir>/aurorax.duckdb).",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aurorax")
 def main() -> None:
     """aurorax: discover and analyse auroral all-sky imager data."""
+
+
+main.add_command(search)
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -73,7 +48,7 @@ def demo() -> None:
 
 
 @demo.command("build")
-@_db_option
+@db_option
 @click.option(
     "--start",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -106,7 +81,7 @@ def demo() -> None:
     "(0 = none; default: every day).",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
-@_fail_on_library_errors
+@library_errors
 def demo_build(
     db, start, days, seed, overwrite, programs, platforms, image_nights, progress
 ) -> None:
@@ -116,7 +91,7 @@ def demo_build(
     """
     from aurorax.demo import build_demo
 
-    settings = _settings(db)
+    settings = settings_for(db)
     summary = build_demo(
         settings.db_path,
         start=start.date(),
@@ -141,23 +116,13 @@ def db_group() -> None:
     """Inspect a repository file."""
 
 
-def _open_read_only(path: Path):
-    from aurorax.engine import Repository
-
-    if not path.exists():
-        raise click.ClickException(
-            f"no repository at {path}; build the demo with 'aurorax demo build' or pass --db"
-        )
-    return Repository(path, read_only=True)
-
-
 @db_group.command("info")
-@_db_option
-@_fail_on_library_errors
+@db_option
+@library_errors
 def db_info(db) -> None:
     """Data sources with their ephemeris and data product record counts."""
-    settings = _settings(db)
-    with _open_read_only(settings.db_path) as repo:
+    settings = settings_for(db)
+    with open_read_only(settings.db_path) as repo:
         counts = repo.counts()
     click.echo(f"repository: {settings.db_path}")
     if counts.empty:
@@ -184,7 +149,7 @@ def db_info(db) -> None:
 
 
 @db_group.command("export")
-@_db_option
+@db_option
 @click.option(
     "--parquet",
     "parquet_dir",
@@ -192,13 +157,13 @@ def db_info(db) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="New or empty directory for the month-partitioned Parquet export.",
 )
-@_fail_on_library_errors
+@library_errors
 def db_export(db, parquet_dir) -> None:
     """Export every table to month-partitioned Parquet (searchable with ParquetRepository)."""
     from aurorax.engine.store import export_parquet
 
-    settings = _settings(db)
-    with _open_read_only(settings.db_path) as repo:
+    settings = settings_for(db)
+    with open_read_only(settings.db_path) as repo:
         manifest = export_parquet(repo, parquet_dir)
     click.echo(
         f"exported {settings.db_path} to {parquet_dir}: "
@@ -216,16 +181,16 @@ def sources() -> None:
 
 
 @sources.command("list")
-@_db_option
+@db_option
 @click.option("--program", default=None, help="Only this program, e.g. themis-asi.")
 @click.option("--platform", default=None, help="Only this platform, e.g. gillam.")
 @click.option("--instrument-type", default=None, help="Only this instrument type.")
 @click.option("--source-type", default=None, help="ground, leo, heo, lunar, event_list, ...")
-@_fail_on_library_errors
+@library_errors
 def sources_list(db, program, platform, instrument_type, source_type) -> None:
     """List data sources, one line each."""
-    settings = _settings(db)
-    with _open_read_only(settings.db_path) as repo:
+    settings = settings_for(db)
+    with open_read_only(settings.db_path) as repo:
         found = repo.list_data_sources(
             program=program,
             platform=platform,
@@ -247,7 +212,7 @@ def sources_list(db, program, platform, instrument_type, source_type) -> None:
 
 @main.command("ingest")
 @click.argument("archive", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@_db_option
+@db_option
 @click.option(
     "--products-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -260,7 +225,7 @@ def sources_list(db, program, platform, instrument_type, source_type) -> None:
     help="Worker processes of the local Dask cluster (ignored with --scheduler).",
 )  # fmt: skip
 @click.option("--progress/--no-progress", default=True, show_default=True)
-@_fail_on_library_errors
+@library_errors
 def ingest(archive, db, products_dir, scheduler, workers, progress) -> None:
     """Index the THEMIS/REGO image files under ARCHIVE: sources, ephemeris, products, metadata.
 
@@ -269,7 +234,7 @@ def ingest(archive, db, products_dir, scheduler, workers, progress) -> None:
     """
     from aurorax.ingest import format_summary, ingest_archive
 
-    settings = _settings(db)
+    settings = settings_for(db)
     summary = ingest_archive(
         archive,
         settings.db_path,
@@ -289,7 +254,7 @@ _TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 @main.command("ingest-ephemeris")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_db_option
+@db_option
 @click.option(
     "--source",
     "source",
@@ -336,7 +301,7 @@ _TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
     help="File format (auto: .cdf or CDF magic = CDF).",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
-@_fail_on_library_errors
+@library_errors
 def ingest_ephemeris(files, db, source, create_source, source_type, instrument_type, display_name,
                      start, end, file_format, progress) -> None:  # fmt: skip
     """Store 1-minute spacecraft ephemeris (GSM, B-trace footprints) from TLE or CDF FILES.
@@ -348,7 +313,7 @@ def ingest_ephemeris(files, db, source, create_source, source_type, instrument_t
     """
     from aurorax.ingest import format_ephemeris_summary, ingest_ephemeris_files
 
-    settings = _settings(db)
+    settings = settings_for(db)
     summary = ingest_ephemeris_files(
         settings.db_path, files, source, start, end, progress, file_format=file_format,
         create_source=create_source, source_type=source_type, instrument_type=instrument_type,
@@ -361,14 +326,14 @@ def ingest_ephemeris(files, db, source, create_source, source_type, instrument_t
 
 @main.command("import-aurorax-json")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_db_option
+@db_option
 @click.option(
     "--create-sources",
     is_flag=True,
     help="Create the data sources the repository does not have (from the file).",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
-@_fail_on_library_errors
+@library_errors
 def import_aurorax_json(files, db, create_sources, progress) -> None:
     """Store ephemeris and data product records exported from AuroraX (JSON FILES).
 
@@ -378,7 +343,7 @@ def import_aurorax_json(files, db, create_sources, progress) -> None:
     from aurorax.ingest import format_import_summary
     from aurorax.ingest import import_aurorax_json as run_import
 
-    settings = _settings(db)
+    settings = settings_for(db)
     summary = run_import(settings.db_path, files, create_sources=create_sources, progress=progress)
     click.echo(format_import_summary(summary))
 
@@ -387,7 +352,7 @@ def import_aurorax_json(files, db, create_sources, progress) -> None:
 
 
 @main.command()
-@_db_option
+@db_option
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 5006).")
 @click.option("--show/--no-show", default=False, help="Open a browser tab.")
@@ -430,7 +395,7 @@ def import_aurorax_json(files, db, create_sources, progress) -> None:
     show_default=True,
     help="Searches waiting for a search thread; more get HTTP 429 with Retry-After.",
 )
-@_fail_on_library_errors
+@library_errors
 def serve(
     db,
     host,
@@ -444,7 +409,7 @@ def serve(
     api_search_queue,
 ) -> None:
     """Start the web dashboard and the HTTP API (/api/v1) on the repository."""
-    settings = _settings(db)
+    settings = settings_for(db)
     if host is not None or port is not None:
         settings = load_settings(db_path=settings.db_path, host=host, port=port)
     if not settings.db_path.exists():
@@ -489,11 +454,11 @@ def keys() -> None:
 def _key_store(db):
     from aurorax.api import KeyStore, keys_path
 
-    return KeyStore(keys_path(_settings(db).db_path))
+    return KeyStore(keys_path(settings_for(db).db_path))
 
 
 @keys.command("create")
-@_db_option
+@db_option
 @click.option("--owner", required=True, help="E-mail of the key's owner.")
 @click.option(
     "--source",
@@ -507,7 +472,7 @@ def _key_store(db):
     is_flag=True,
     help="An administrator's key: writes every data source and may change any source's owner.",
 )
-@_fail_on_library_errors
+@library_errors
 def keys_create(db, owner, source_ids, admin) -> None:
     """Create a key; its secret is printed once (only a salted hash is stored)."""
     store = _key_store(db)
@@ -520,8 +485,8 @@ def keys_create(db, owner, source_ids, admin) -> None:
 
 
 @keys.command("list")
-@_db_option
-@_fail_on_library_errors
+@db_option
+@library_errors
 def keys_list(db) -> None:
     """The keys (never their secrets)."""
     found = _key_store(db).list()
@@ -535,9 +500,9 @@ def keys_list(db) -> None:
 
 
 @keys.command("revoke")
-@_db_option
+@db_option
 @click.argument("key_id")
-@_fail_on_library_errors
+@library_errors
 def keys_revoke(db, key_id) -> None:
     """Revoke a key (by its id, as ``keys list`` shows it)."""
     key = _key_store(db).revoke(key_id)

@@ -56,6 +56,20 @@ from large_store import build_large_store, default_path, read_build_s  # noqa: E
 from aurorax.engine import Repository, search_conjunctions  # noqa: E402
 
 START = "2021-01-01"
+#: AACGM-v2's coefficients end here (``aacgmv2`` refuses later times), so a store that would run
+#: past it starts earlier: the 10-year store covers 2020-01-01 .. 2029-12-30.
+AACGM_END = pd.Timestamp("2030-01-01")
+
+
+def store_start(days: int) -> str:
+    """First day of the store of ``days``: ``START``, or the 1 January that keeps it before
+    ``AACGM_END``."""
+    start = pd.Timestamp(START)
+    if start + pd.Timedelta(days=days) > AACGM_END:
+        start = (AACGM_END - pd.Timedelta(days=days)).to_period("Y").start_time
+    return start.date().isoformat()
+
+
 SIZES = {30: "1 month", 365: "1 year", 1095: "3 years", 3652: "10 years"}
 SEARCHES = (
     ("two", "THEMIS ASI x Swarm (2 blocks)"),
@@ -127,16 +141,17 @@ def duckdb_filtered(repo, start: str, n_min: int) -> int:
 
 # -- child process ----------------------------------------------------------------------------
 def child(method: str, search: str, path: str, days: int, repeat: int) -> None:
-    end = (pd.Timestamp(START) + pd.Timedelta(days=days)).isoformat()
+    start = store_start(days)
+    end = (pd.Timestamp(start) + pd.Timedelta(days=days)).isoformat()
     n_min = days * 1440
     queries = {"two": two_block_query, "three": three_block_query, "filter": filtered_query}
     naive = {"two": duckdb_self_join, "three": duckdb_three_block, "filter": duckdb_filtered}
     with Repository(path, read_only=True) as repo:
         if method == "engine":
-            body = queries[search](START, end)
+            body = queries[search](start, end)
             run = lambda: len(search_conjunctions(repo, body))  # noqa: E731
         else:
-            run = lambda: naive[search](repo, START, n_min)  # noqa: E731
+            run = lambda: naive[search](repo, start, n_min)  # noqa: E731
         times, counts = [], []
         for _ in range(repeat + 1):
             t0 = time.perf_counter()
@@ -171,7 +186,7 @@ def _linear(x0: float, y0: float, x1: float, y1: float, x: float) -> float:
 
 def _plan(days: int, built: list[dict], max_build_min: float) -> str | None:
     """Why the store of ``days`` is not built (None = build it)."""
-    path = default_path(START, days, "scale")
+    path = default_path(store_start(days), days, "scale")
     if path.exists():
         return None
     if not built:
@@ -208,7 +223,9 @@ def main() -> None:
     built: list[dict] = []
     skipped: dict[int, str] = {}
     print(
-        f"stores (scale fleet, 1-minute records from {START}; cache {default_path(START, 1, 'scale').parent}):"
+        f"stores (scale fleet, 1-minute records from {START}, or from the 1 January that ends the "
+        f"store before AACGM-v2's {AACGM_END:%Y-%m-%d}; cache "
+        f"{default_path(START, 1, 'scale').parent}):"
     )
     for days in sizes:
         reason = _plan(days, built, args.max_build_min)
@@ -217,7 +234,7 @@ def main() -> None:
             skipped[days] = reason
             print(f"  {label:<9} NOT BUILT: {reason}; its figures below are extrapolated")
             continue
-        info = build_large_store(None, START, days, fleet="scale")
+        info = build_large_store(None, store_start(days), days, fleet="scale")
         build_s = read_build_s(info.path) or info.build_s
         built.append(
             {

@@ -21,6 +21,8 @@ def test_every_command_has_help():
         ["db", "info"],
         ["sources"],
         ["sources", "list"],
+        ["search"],
+        ["search", "conjunctions"],
         ["serve"],
     ):
         result = _run(*args, "--help")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -141,3 +142,53 @@ def test_split_on_a_dask_cluster_over_parquet(store, cluster, tmp_path):
     _assert_same(whole, split)
     on_file = search_conjunctions_split(store, TWO, scheduler=cluster.scheduler_address)
     _assert_same(whole, on_file)
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from aurorax.cli import main
+
+    return CliRunner().invoke(main, ["search", "conjunctions", *map(str, args)])
+
+
+def test_cli_search_unsplit_split_and_on_a_scheduler_write_the_same_rows(store, cluster, tmp_path):
+    query = tmp_path / "q.json"
+    query.write_text(json.dumps(TWO))
+    with Repository(store, read_only=True) as repo:
+        whole = search_conjunctions(repo, TWO)
+    assert len(whole) > 20
+    outputs = {}
+    for name, extra in (
+        ("unsplit", []),
+        ("split", ["--chunk", "7h"]),
+        ("dask", ["--scheduler", cluster.scheduler_address]),
+    ):
+        out = tmp_path / f"{name}.csv"
+        result = _cli(query, "--db", store, *extra, "--output", out)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"{len(whole):,} conjunctions in ")
+        assert f"wrote {len(whole):,} conjunctions to {out}" in result.output
+        outputs[name] = out.read_text()
+    assert outputs["unsplit"] == whole.to_csv()
+    assert outputs["split"] == outputs["unsplit"]
+    assert outputs["dask"] == outputs["unsplit"]
+    assert "(split by 7h)" in _cli(query, "--db", store, "--chunk", "7h").output
+
+
+def test_cli_search_bad_input_is_named(store, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"start": ')
+    result = _cli(bad, "--db", store)
+    assert result.exit_code == 1
+    assert f"query from {bad} is not JSON: Expecting value at line 1 column 11" in result.output
+    query = tmp_path / "q.json"
+    query.write_text(json.dumps({**TWO, "end": "2021-11-29T00:00:00"}))
+    result = _cli(query, "--db", store)
+    assert result.exit_code == 1 and "end" in result.output
+    query.write_text(json.dumps(TWO))
+    result = _cli(query, "--db", store, "--output", tmp_path / "out.xlsx")
+    assert result.exit_code == 1
+    assert "unknown file type .xlsx; use .csv, .json, .parquet" in result.output
+    result = _cli(query, "--from", tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no such file or directory" in result.output
