@@ -93,15 +93,15 @@ def about_markdown(query_json: str, n: int, seconds: float) -> str:
 
 
 def explorer_url(start) -> str:
-    """Link into the Event Explorer at the conjunction's first minute (UTC; the explorer shows
-    the repository's first day)."""
-    return f"./explorer?minute={start.hour * 60 + start.minute}"
+    """Link into the Event Explorer at the conjunction's day and first minute (UTC)."""
+    minute = start.hour * 60 + start.minute
+    return f"./explorer?{urlencode({'day': f'{start:%Y-%m-%d}', 'minute': minute})}"
 
 
 def row_links(start, analysis: str | None, explorer: str | None) -> str:
     """The HTML anchors of one result row: Conjunction analysis (when the conjunction pairs a
-    THEMIS/REGO imager with a spacecraft), Event Explorer (when the explorer shows that day)
-    and Swarm-Aurora (a new tab; its title says which time to open there)."""
+    THEMIS/REGO imager with a spacecraft), Event Explorer (that day and minute) and
+    Swarm-Aurora (a new tab; its title says which time to open there)."""
     when = f"{start:%Y-%m-%d %H:%M}"
     links = []
     if analysis:

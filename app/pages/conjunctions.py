@@ -88,7 +88,6 @@ class ConjunctionSearchState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self._sources: list = []
-        self._first_day = None  # the day the Event Explorer shows
 
     # -- repository ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -103,7 +102,6 @@ class ConjunctionSearchState(param.Parameterized):
         if pd.isna(first):
             self._fail("The repository has no ephemeris records yet.", "warning")
             return
-        self._first_day = first.date()
         with param.parameterized.batch_call_watchers(self):
             self.start = first.date()
             self.end = first.date()
@@ -319,8 +317,7 @@ class ConjunctionSearchState(param.Parameterized):
         """The row's links to view the conjunction elsewhere (``row_links``)."""
         start, end = row["start"].tz_convert(None), row["end"].tz_convert(None)
         imager, spacecraft = analysis_members(row, names, self._sources)
-        explorer = explorer_url(start) if start.date() == self._first_day else None
-        return row_links(start, analysis_url(imager, spacecraft, start, end), explorer)
+        return row_links(start, analysis_url(imager, spacecraft, start, end), explorer_url(start))
 
     def about(self) -> str:
         """Markdown of the last search: its exact JSON body (pretty-printed), the number of

@@ -13,17 +13,22 @@ import param
 
 from app import services
 from app.pages._export import export_buttons
-from app.pages._query import decimal, keep_in_address, read_query, whole_number
+from app.pages._query import decimal, keep_in_address, read_query, utc_day, whole_number
 from app.pages._widgets import status_alert
 from aurorax.geo import OVAL_Q_LEVELS
 from aurorax.viz import DEFAULT_GLOBE_LAYERS, GLOBE_LAYERS, IMAGE_CMAPS, oval_grid, plot_globe
 
 __all__ = ["ExplorerState", "ExplorerPage", "create_page", "QUERY"]
 
-#: The address's query parameters: the minute of the day shown and the view's centre.
-QUERY = {"minute": whole_number(0, 1439), "lat": decimal(-90, 90), "lon": decimal(-180, 180)}
+#: The address's query parameters: the UTC day and minute of the day shown, the view's centre.
+QUERY = {
+    "day": utc_day(),
+    "minute": whole_number(0, 1439),
+    "lat": decimal(-90, 90),
+    "lon": decimal(-180, 180),
+}
 # State parameter -> query parameter.
-_ADDRESS = {"minute": "minute", "central_lat": "lat", "central_lon": "lon"}
+_ADDRESS = {"day": "day", "minute": "minute", "central_lat": "lat", "central_lon": "lon"}
 
 _LAYER_LABELS = {
     "coastlines": "Coastlines",
@@ -83,9 +88,9 @@ class ExplorerState(param.Parameterized):
         day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
         return pd.Timestamp(day).tz_localize("UTC") + pd.Timedelta(minutes=self.minute)
 
-    def load(self, minute: int | None = None) -> None:
-        """Show the first day of the repository at ``minute`` (by default the first minute
-        with images, plus ten)."""
+    def load(self, minute: int | None = None, day: dt.date | None = None) -> None:
+        """Show ``day`` (by default the first day of the repository) at ``minute`` (by default
+        the first minute of that day with images, plus ten)."""
         try:
             sources = services.repository_counts(Path(self.db_path))
         except Exception as exc:  # shown on the page, never a stack trace
@@ -95,7 +100,7 @@ class ExplorerState(param.Parameterized):
         if pd.isna(first):
             self.status = "The repository has no ephemeris records yet."
             return
-        day = first.date()
+        day = first.date() if day is None else day
         hours = services.imager_hours(Path(self.db_path), Path(self.asi_dir), day)
         with param.parameterized.batch_call_watchers(self):
             self.day = day
@@ -295,15 +300,15 @@ def _default_asi_dir(db_path: Path) -> Path:
 
 
 def create_page(db_path: Path, asi_dir: Path | None = None) -> ExplorerPage:
-    """A fresh Event Explorer for one browser session (``?minute=375&lat=56.4&lon=-94.6`` in
-    the URL picks the minute of the day and the view)."""
+    """A fresh Event Explorer for one browser session (``?day=2021-12-01&minute=375&lat=56.4&
+    lon=-94.6`` in the URL picks the day, the minute of the day and the view)."""
     args = read_query(QUERY)
     asi = Path(asi_dir) if asi_dir is not None else _default_asi_dir(db_path)
     view = {"central_lat": args.get("lat"), "central_lon": args.get("lon")}
     view = {name: value for name, value in view.items() if value is not None}
     state = ExplorerState(db_path=str(db_path), asi_dir=str(asi), **view)
-    state.load(minute=args.get("minute"))
+    state.load(minute=args.get("minute"), day=args.get("day"))
     state.status = args.before(state.status)
-    # The minute and the view go into the URL, so an event view can be shared.
+    # The day, the minute and the view go into the URL, so an event view can be shared.
     keep_in_address(state, _ADDRESS, args)
     return ExplorerPage(state)

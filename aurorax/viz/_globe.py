@@ -51,6 +51,20 @@ IMAGE_CMAPS = {
     "inferno": "inferno",
 }
 OVAL_COLOUR = "#e0a000"
+# Bokeh's legend (13 px labels): pixels of an entry beside its label's characters (glyph,
+# standoff, spacing) and per character (DejaVu Sans, generous for capitals), and of the box
+# around the entries (padding and margin on both sides).
+_LEGEND_ENTRY_PX = 32
+_LEGEND_CHAR_PX = 8
+_LEGEND_BOX_PX = 40
+
+
+def _legend_columns(names: Sequence[str], width_px: int) -> int:
+    """Columns of a legend of ``names`` that keep it within ``width_px`` (the globe's width)."""
+    if not len(names):
+        return 1
+    entry_px = _LEGEND_ENTRY_PX + _LEGEND_CHAR_PX * max(len(str(n)) for n in names)
+    return int(np.clip((width_px - _LEGEND_BOX_PX) // entry_px, 1, len(names)))
 
 
 def project_orthographic(lat, lon, central_lat: float, central_lon: float):
@@ -483,7 +497,9 @@ def plot_globe(
         Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one), opacity (0 to 1) and
         colour bar of the ASI images.
     legend
-        Name the spacecraft (their colours) in a legend right of the globe.
+        Name the spacecraft (their colours) in a legend above the globe, in as many columns as
+        fit its width (beside it, after the colour bar, the plot was too wide for the Event
+        Explorer in a 1400 px window).
 
     Returns
     -------
@@ -522,13 +538,20 @@ def plot_globe(
         elements.append(hv.Path([_limb()], group="Coastlines").opts(color="#444444"))
     if ephemeris is None or time is None:
         ephemeris, time = _NO_EPHEMERIS, pd.Timestamp(0, tz="UTC")
-    elements += list(
+    spacecraft = list(
         globe_spacecraft(ephemeris, time, central_lat, central_lon, layers, legend=legend)
     )
+    elements += spacecraft
+    # The legend's entries: the spacecraft of the first point layer (see globe_spacecraft). With
+    # none (no spacecraft, or all behind the globe) it is hidden, not an empty box.
+    points = [el for el in spacecraft if el.group in ("Positions", "Footprints")]
+    names = points[0].data["spacecraft"].unique() if points else []
+    legend_opts = {"ncols": _legend_columns(names, size_px), "visible": len(names) > 0}
     r = EARTH_RADIUS_M * 1.02
     return hv.Overlay(elements).opts(
         title=title,
-        legend_position="right",
+        legend_position="top",
+        legend_opts={**legend_opts, "margin": 4, "padding": 6},
         fontsize={"title": 11},
         xlim=(-r, r),
         ylim=(-r, r),

@@ -4,13 +4,16 @@ links to the conjunction in Conjunction analysis, the Event Explorer and Swarm-A
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from app.pages._conjunction_detail import SWARM_AURORA_URL
 from app.pages.conjunctions import EXAMPLES, create_page
+from aurorax.demo import build_demo
 from tests.demo_repos import one_day_demo
 
 APA_EXAMPLE = next(iter(EXAMPLES))
@@ -45,7 +48,8 @@ def test_every_row_links_to_analysis_explorer_and_swarm_aurora(demo_repository):
     state.search()
     links = state.table.iloc[0]["view_in"]
     hrefs = re.findall(r'href="([^"]+)"', links)
-    assert hrefs == [ANALYSIS, "./explorer?minute=588", SWARM_AURORA_URL]  # 09:48 = minute 588
+    explorer = "./explorer?day=2021-12-01&amp;minute=588"  # 09:48 = minute 588
+    assert hrefs == [ANALYSIS, explorer, SWARM_AURORA_URL]
     assert 'target="_blank"' in links and "Swarm-Aurora (2021-12-01 09:48)" in links
     state.selected_row = 0
     assert state.detail["links"] == links
@@ -102,3 +106,19 @@ def test_in_a_browser_search_at_once_links_and_about(browser, demo_repository, t
         row.screenshot(path=str(SCREENSHOTS / "conjunctions-row-links.png"))
         context.close()
     assert errors == []
+
+
+def test_rows_after_the_first_day_link_to_the_explorer_on_their_day(tmp_path):
+    db = tmp_path / "two.duckdb"
+    build_demo(db, start="2021-12-01", days=2, programs=["themis-asi", "themis"],
+               image_nights=0, progress=False)  # fmt: skip
+    state = create_page(db).state
+    state.example = "THEMIS ASI x THEMIS spacecraft within 500 km"
+    state.start = state.end = dt.date(2021, 12, 2)
+    state.search()
+    assert len(state.table)
+    for links, start in zip(state.table["view_in"], state.table["start"], strict=True):
+        when = pd.Timestamp(start)
+        assert when.date() == dt.date(2021, 12, 2)
+        minute = when.hour * 60 + when.minute
+        assert f"./explorer?day=2021-12-02&amp;minute={minute}" in links

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.pages.explorer import GLOBE_PX, ExplorerState, create_page
+from app.pages._query import parse_args
+from app.pages.explorer import GLOBE_PX, QUERY, ExplorerState, create_page
 from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
 from aurorax.viz._coastlines import coastline_lonlat, coastlines_within
@@ -268,6 +269,28 @@ def test_day_without_data_is_a_message(state):
     )
     # The globe still draws (coastlines only).
     assert {el.group for el in state.globe()} >= {"Coastlines"}
+
+
+def test_the_day_comes_from_the_address(explorer_db):
+    # Issue 13: a link such as ?day=2021-12-03&minute=... opens that day (a conjunction's).
+    args = parse_args({"day": [b"2021-12-02"], "minute": [b"375"]}, QUERY)
+    assert args.values == {"day": dt.date(2021, 12, 2), "minute": 375}
+    assert args.kept == {"day": "2021-12-02", "minute": "375"}
+    state = ExplorerState(db_path=str(explorer_db), asi_dir=str(explorer_db.parent / "asi"))
+    state.load(minute=args.get("minute"), day=args.get("day"))
+    assert state.time == pd.Timestamp("2021-12-02T06:15", tz="UTC")
+    assert state.status == (
+        "No all-sky images at 2021-12-02 06:15 UTC (hours of this day with images: none). "
+        "No spacecraft records around 2021-12-02 06:15 UTC."
+    )
+    # Without a minute: the first minute of that day with images, plus ten.
+    state.load(day=dt.date(2021, 12, 1))
+    assert state.time == IMAGE_HOUR + pd.Timedelta(minutes=10)
+    allowed = "day must be a UTC day YYYY-MM-DD from 1900-01-01 to 2100-12-31"
+    for text in ("2021-12-32", "2021-12-1", "1800-01-01", "2021-12-01T06:00"):
+        assert parse_args({"day": [text.encode()]}, QUERY).problems == (
+            f"Ignored day={text!r} from the address: {allowed}; showing the default instead.",
+        )
 
 
 def test_missing_repository_message(tmp_path):

@@ -115,7 +115,7 @@ def test_invalid_utf8_unknown_names_and_empty_values():
         explorer.QUERY,
     )
     assert args.values == {}  # lat= is as if it were not there
-    reads = "this page has no such parameter (it reads minute, lat, lon and theme)."
+    reads = "this page has no such parameter (it reads day, minute, lat, lon and theme)."
     assert args.problems == (
         "Ignored minute=%FF from the address: it is not UTF-8 text; "
         "minute must be a whole number from 0 to 1439" + DEFAULT,
@@ -458,7 +458,8 @@ def test_in_a_browser_the_message_shows_the_address_is_tidied_and_nothing_is_log
     )
     # The address shows what the page shows: the default minute and latitude.
     page.wait_for_function(
-        "() => window.location.search === '?minute=10&lat=60.0&lon=-94.6'", timeout=30_000
+        "() => window.location.search === '?day=2021-12-01&minute=10&lat=60.0&lon=-94.6'",
+        timeout=30_000,
     )
     page.wait_for_timeout(1000)
     page.close()

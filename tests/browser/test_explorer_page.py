@@ -1,4 +1,5 @@
-"""The Event Explorer in a real browser: the globe renders with image and spacecraft layers."""
+"""The Event Explorer in a real browser: the globe renders with image and spacecraft layers, its
+legend fits a 1400 px window and a link opens the day and minute it names."""
 
 from __future__ import annotations
 
@@ -32,6 +33,29 @@ PLOTS_JS = """() => Bokeh.documents.flatMap((doc) => [...doc.all_models])
     .filter((m) => m.renderers !== undefined && m.toolbar !== undefined).length"""
 
 
+# Page boxes (CSS pixels, [left, top, right, bottom]) of every figure's canvas and shown legends.
+LEGENDS_JS = """() => {
+    const out = [];
+    const walk = (view) => {
+        if (view.model.type === "Figure") {
+            const c = view.canvas_view.el.getBoundingClientRect();
+            const page = (b) => [c.left + b.x0, c.top + b.y0, c.left + b.x1, c.top + b.y1];
+            const legends = [...view.renderer_views.values()]
+                .filter((r) => r.model.type === "Legend" && r.model.visible)
+                .map((r) => page(r.bbox));
+            out.push({canvas: [c.left, c.top, c.right, c.bottom], legends});
+        }
+        for (const child of view.child_views || []) walk(child);
+    };
+    for (const view of Object.values(Bokeh.index)) walk(view);
+    return out;
+}"""
+
+
+def _inside(box, outer) -> bool:
+    return outer[0] <= box[0] < box[2] <= outer[2] and outer[1] <= box[1] < box[3] <= outer[3]
+
+
 def _glyphs(page) -> list[str]:
     return page.evaluate(GLYPHS_JS)
 
@@ -52,6 +76,15 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
         assert "Segment" in glyphs  # the footprint tracks, all spacecraft in one glyph
         page.get_by_text("2021-12-01 06:10 UTC").first.wait_for(timeout=10_000)
         screenshot(page, "explorer")
+
+        # Issue 13: at 1400 px the spacecraft legend, right of the colour bar, was cut off. It is
+        # drawn whole, in the window as the page opens.
+        (figure,) = page.evaluate(LEGENDS_JS)
+        (legend,) = figure["legends"]
+        viewport = [0, 0, page.viewport_size["width"], page.viewport_size["height"]]
+        assert viewport[2:] == [1400, 900]
+        assert _inside(legend, figure["canvas"]), figure
+        assert _inside(legend, viewport), legend
 
         # A new minute updates the drawn globe in place: no new plot in the document.
         plots = page.evaluate(PLOTS_JS)
@@ -74,4 +107,29 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
         page.get_by_text("2021-12-01 06:15 UTC").first.wait_for(timeout=30_000)
         page.wait_for_function(f"() => ({GLYPHS_JS})().includes('Image')", timeout=30_000)
         screenshot(page, "explorer-shared-link")
+
+        # A link with a day (a conjunction's, say) opens that day, here one without data, and
+        # the day stays in the address.
+        page.goto(base + "/explorer?day=2021-12-02&minute=375", wait_until="networkidle")
+        page.get_by_text("2021-12-02 06:15 UTC").first.wait_for(timeout=30_000)
+        page.get_by_text("No all-sky images at 2021-12-02 06:15 UTC").wait_for(timeout=30_000)
+        assert page.get_by_text("Ignored").count() == 0
+        picker = page.locator(".bk-input-group", has=page.locator("input.flatpickr-input"))
+        assert picker.locator("input[type=text]").input_value() == "2021-12-02"
+        page.wait_for_function(
+            "() => window.location.search === '?day=2021-12-02&minute=375&lat=60.0&lon=-100.0'",
+            timeout=30_000,
+        )
+        screenshot(page, "explorer-day-link")
+        (figure,) = page.evaluate(LEGENDS_JS)
+        assert figure["legends"] == []  # no spacecraft: no empty legend box
+        # A day picked on the page replaces it there; its spacecraft get their legend.
+        picker.locator("input[type=text]").click()
+        picker.locator('.flatpickr-day[aria-label="December 1, 2021"]').click()
+        page.get_by_text("2021-12-01 06:15 UTC").first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            "() => window.location.search === '?day=2021-12-01&minute=375&lat=60.0&lon=-100.0'",
+            timeout=30_000,
+        )
+        page.wait_for_function(f"() => ({LEGENDS_JS})()[0].legends.length === 1", timeout=30_000)
     assert page.console_errors == []
