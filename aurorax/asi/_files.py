@@ -5,12 +5,19 @@ base URL (``settings.asi_base_url``)::
 
     <asi_dir>/themis/l1/asf/<site>/<YYYY>/<MM>/thg_l1_asf_<site>_<YYYYMMDDHH>_v01.cdf
     <asi_dir>/rego/l1/rgf/<site>/<YYYY>/<MM>/clg_l1_rgf_<site>_<YYYYMMDDHH>_v01.cdf
+    <asi_dir>/trex/rgb/stream0/<YYYY>/<MM>/<DD>/<site>_rgb-<NN>/ut<HH>/<YYYYMMDD>_<HHMM>_<site>_rgb-<NN>_full.h5
     <asi_dir>/themis/stream0/<YYYY>/<MM>/<DD>/<site>_themis<NN>/ut<HH>/<YYYYMMDD>_<HHMM>_<site>_themis<NN>_full.pgm.gz
     <asi_dir>/<program>/skymaps/<site>/<program>_skymap_<site>_<YYYYMMDD>-+_vNN.sav (or .npz)
 
-The ``themis/stream0/`` tree is the UCalgary open data site's ``sort_by_project/THEMIS/asi/stream0/``
-tree as it is. A download fetches ``<base_url>/<relative path>`` into ``<asi_dir>/<relative path>``
-with :func:`._download.fetch_file` (cached, resumable, size- and checksum-checked, retried).
+The image programs (:data:`IMAGE_PROGRAMS`) are ``"themis"`` and ``"rego"`` (one L1 CDF per site
+and hour) and ``"trex"`` (TREx RGB colour: one HDF5 file per minute, in the UCalgary open data
+site's ``sort_by_project/TREx/RGB/stream0/`` tree as it is, under the imager's device folder
+``<site>_rgb-<NN>``; every device folder of a site is searched). The ``themis/stream0/`` tree is
+the UCalgary open data site's ``sort_by_project/THEMIS/asi/stream0/`` tree as it is. A download fetches ``<base_url>/<relative path>`` into ``<asi_dir>/<relative path>``
+with :func:`._download.fetch_file` (cached, resumable, size- and checksum-checked, retried). The
+minute files of an hour of ``"trex"`` are found on a mirror from its HTML folder listings (the day
+folder, then the device's ``ut<HH>/`` folder), as the UCalgary site and ``python -m http.server``
+serve them.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ._download import AsiDownloadError, fetch_file
+from ._pgm import UCALGARY_FILE_NAME
 from ._registry import AsiError, AsiFileNotFoundError
 from ._time import to_utc
 
@@ -48,18 +56,174 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Program:
+class _HourlyCdf:
+    """One L1 CDF per site and hour: ``<folder>/<site>/<YYYY>/<MM>/<prefix>_<site>_<YYYYMMDDHH>_v01.cdf``."""
+
     folder: str  # relative folder above <site>
     file_prefix: str
 
+    def relative_path(self, site: str, time, device_uid=None) -> str:
+        hour = to_utc(time)
+        name = f"{self.file_prefix}_{site}_{hour:%Y%m%d%H}_v01.cdf"
+        return f"{self.folder}/{site}/{hour:%Y}/{hour:%m}/{name}"
 
+    def hour_location(self, site: str, hour) -> str:
+        return self.relative_path(site, hour)
+
+    def hour_files(self, root: Path, site: str, hour) -> list[Path]:
+        path = root / self.relative_path(site, hour)
+        return [path] if path.is_file() else []
+
+    def remote_hour_files(self, base_url: str, site: str, hour, timeout_s: float) -> list[str]:
+        # The name is known: fetching it answers whether the mirror has it (404 = a gap).
+        return [self.relative_path(site, hour)]
+
+    def local_hours(self, root: Path, site: str, start, end) -> set[pd.Timestamp]:
+        # One folder listing per month of the range, not one file check per hour.
+        folder = root / self.folder / site
+        pattern = re.compile(
+            rf"{re.escape(self.file_prefix)}_{re.escape(site)}_(\d{{10}})_v\d+\.cdf"
+        )
+        hours = set()
+        for month in pd.date_range(start.floor("D").replace(day=1), end, freq="MS"):
+            for name in _names(folder / f"{month:%Y}" / f"{month:%m}", files=True):
+                match = pattern.fullmatch(name)
+                if match:
+                    hour = pd.Timestamp(dt.datetime.strptime(match[1], "%Y%m%d%H"), tz="UTC")
+                    if start.floor("h") <= hour < end:
+                        hours.add(hour)
+        return hours
+
+
+@dataclass(frozen=True)
+class _Stream0Minutes:
+    """UCalgary stream0 minute files: ``<folder>/<YYYY>/<MM>/<DD>/<site>_<imager>-<NN>/ut<HH>/
+    <YYYYMMDD>_<HHMM>_<site>_<imager>-<NN>_<mode>.<ext>`` (every device ``NN`` of a site)."""
+
+    folder: str  # e.g. trex/rgb/stream0
+    imager: str  # device prefix, e.g. rgb
+    mode: str  # e.g. full
+    ext: str  # e.g. h5
+
+    def _device(self, site: str, device_uid) -> str:
+        return f"{site}_{self.imager}-{int(device_uid):02d}"
+
+    def relative_path(self, site: str, time, device_uid=None) -> str:
+        if device_uid is None:
+            raise AsiError(
+                f"{self.imager} files are named by the imager's device number "
+                f"({site}_{self.imager}-NN): pass device_uid"
+            )
+        t, device = to_utc(time), self._device(site, device_uid)
+        name = f"{t:%Y%m%d_%H%M}_{device}_{self.mode}.{self.ext}"
+        return f"{self.folder}/{t:%Y/%m/%d}/{device}/ut{t:%H}/{name}"
+
+    def hour_location(self, site: str, hour) -> str:
+        hour = to_utc(hour)
+        return f"{self.folder}/{hour:%Y/%m/%d}/{site}_{self.imager}-NN/ut{hour:%H}/"
+
+    def _is_device(self, name: str, site: str) -> bool:
+        return re.fullmatch(rf"{re.escape(site)}_{re.escape(self.imager)}-\d+", name) is not None
+
+    def _is_file(self, name: str, site: str, hour: pd.Timestamp) -> bool:
+        match = UCALGARY_FILE_NAME.match(name)
+        return bool(
+            match
+            and match["site"] == site
+            and match["imager"].startswith(f"{self.imager}-")
+            and match["mode"] == self.mode
+            and match["ext"] == self.ext
+            and match["date"] == f"{hour:%Y%m%d}"
+            and match["hhmm"][:2] == f"{hour:%H}"
+        )
+
+    def hour_files(self, root: Path, site: str, hour) -> list[Path]:
+        hour = to_utc(hour)
+        day = root / self.folder / f"{hour:%Y}" / f"{hour:%m}" / f"{hour:%d}"
+        found = []
+        for device in _names(day, files=False):
+            if self._is_device(device, site):
+                folder = day / device / f"ut{hour:%H}"
+                names = _names(folder, files=True)
+                found += [folder / n for n in names if self._is_file(n, site, hour)]
+        # Names start <YYYYMMDD>_<HHMM>: sorting by name is time order (then device).
+        return sorted(found, key=lambda p: p.name)
+
+    def remote_hour_files(self, base_url: str, site: str, hour, timeout_s: float) -> list[str]:
+        hour = to_utc(hour)
+        day = f"{self.folder}/{hour:%Y/%m/%d}"
+        found = []
+        for device in _remote_listing(base_url, day, timeout_s):
+            device = device.rstrip("/")
+            if self._is_device(device, site):
+                folder = f"{day}/{device}/ut{hour:%H}"
+                names = _remote_listing(base_url, folder, timeout_s)
+                found += [f"{folder}/{n}" for n in names if self._is_file(n, site, hour)]
+        return sorted(found, key=lambda rel: rel.rsplit("/", 1)[1])
+
+    def local_hours(self, root: Path, site: str, start, end) -> set[pd.Timestamp]:
+        # Per day of the range: one listing of the day folder, one per device's ut<HH> folder.
+        hours = set()
+        for day in pd.date_range(start.floor("D"), end, freq="D", inclusive="left"):
+            folder = root / self.folder / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+            for device in _names(folder, files=False):
+                if not self._is_device(device, site):
+                    continue
+                for ut in _names(folder / device, files=False):
+                    match = re.fullmatch(r"ut(\d\d)", ut)
+                    if not match:
+                        continue
+                    hour = day + pd.Timedelta(hours=int(match[1]))
+                    if start.floor("h") <= hour < end and any(
+                        self._is_file(n, site, hour)
+                        for n in _names(folder / device / ut, files=True)
+                    ):
+                        hours.add(hour)
+        return hours
+
+
+#: Image programs of :func:`find_image_files`: hourly L1 CDFs (THEMIS, REGO) and TREx RGB
+#: colour minute files (frames ``(time, y, x, 3)`` uint8, read by ``TrexRgbReader``).
 IMAGE_PROGRAMS = {
-    "themis": _Program("themis/l1/asf", "thg_l1_asf"),
-    "rego": _Program("rego/l1/rgf", "clg_l1_rgf"),
+    "themis": _HourlyCdf("themis/l1/asf", "thg_l1_asf"),
+    "rego": _HourlyCdf("rego/l1/rgf", "clg_l1_rgf"),
+    "trex": _Stream0Minutes("trex/rgb/stream0", "rgb", "full", "h5"),
 }
 
 
-def _program(program: str) -> _Program:
+def _names(folder: Path, files: bool) -> list[str]:
+    """Names of the files (or folders) in ``folder``; empty when it does not exist."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if (e.is_file() if files else e.is_dir()))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+_LISTED = re.compile(r'href="([^"?#]+)"')
+
+
+def _remote_listing(base_url: str, relative: str, timeout_s: float) -> list[str]:
+    """Entry names of a mirror's HTML folder listing (folders end in ``/``); [] for HTTP 404."""
+    url = _url(base_url, relative) + "/"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            listing = resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return []
+        raise AsiDownloadError(f"cannot list {url} (HTTP {exc.code})", url, exc.code) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise AsiDownloadError(f"cannot reach {url} ({getattr(exc, 'reason', exc)})", url) from exc
+    names = []
+    for href in _LISTED.findall(listing):
+        name = urllib.parse.unquote(href)
+        if "/" not in name.rstrip("/") and not name.startswith((".", "/")):
+            names.append(name)
+    return sorted(set(names))
+
+
+def _program(program: str) -> _HourlyCdf | _Stream0Minutes:
     try:
         return IMAGE_PROGRAMS[program.lower()]
     except KeyError:
@@ -85,16 +249,31 @@ def resolve_base_url(base_url: str | None) -> str | None:
     return load_settings().asi_base_url
 
 
-def image_relative_path(program: str, site_uid: str, hour) -> str:
-    """Relative path (posix) of the hourly image file of ``site_uid`` covering ``hour``."""
-    prog, site, hour = _program(program), site_uid.lower(), to_utc(hour)
-    name = f"{prog.file_prefix}_{site}_{hour:%Y%m%d%H}_v01.cdf"
-    return f"{prog.folder}/{site}/{hour:%Y}/{hour:%m}/{name}"
+def image_relative_path(program: str, site_uid: str, hour, *, device_uid=None) -> str:
+    """Relative path (posix) of the image file of ``site_uid`` covering ``hour``.
+
+    Parameters
+    ----------
+    program : {"themis", "rego", "trex"}
+        Image program (see :data:`IMAGE_PROGRAMS`).
+    site_uid : str
+        Site code.
+    hour : datetime-like
+        Any time in the hour (THEMIS, REGO: the hourly file) or minute (TREx RGB: the minute file).
+    device_uid : str or int, optional
+        TREx RGB only, where it is required: the imager's device number (``4`` for ``rgb-04``).
+
+    Examples
+    --------
+    >>> image_relative_path("trex", "GILL", "2021-12-01T06:07:30", device_uid=4)
+    'trex/rgb/stream0/2021/12/01/gill_rgb-04/ut06/20211201_0607_gill_rgb-04_full.h5'
+    """
+    return _program(program).relative_path(site_uid.lower(), hour, device_uid)
 
 
-def image_path(program: str, site_uid: str, hour, asi_dir=None) -> Path:
-    """Local path of the hourly image file (it may not exist); see the module docstring."""
-    return _asi_dir(asi_dir) / image_relative_path(program, site_uid, hour)
+def image_path(program: str, site_uid: str, hour, asi_dir=None, *, device_uid=None) -> Path:
+    """Local path of an image file (it may not exist); see :func:`image_relative_path`."""
+    return _asi_dir(asi_dir) / image_relative_path(program, site_uid, hour, device_uid=device_uid)
 
 
 def skymap_folder(program: str, site_uid: str, asi_dir=None) -> Path:
@@ -223,12 +402,13 @@ def find_image_files(
     retries: int = 3,
     checksum: bool = True,
 ) -> list[Path]:
-    """Hourly image files of one site overlapping ``[start, end)``, downloading missing ones.
+    """Image files of one site in the hours overlapping ``[start, end)``, downloading missing ones.
 
     Parameters
     ----------
-    program : {"themis", "rego"}
-        Imager program (file naming and folder).
+    program : {"themis", "rego", "trex"}
+        Image program (file naming and folder, see :data:`IMAGE_PROGRAMS`): an hourly CDF per
+        hour, or the TREx RGB minute files of each hour (of every device folder of the site).
     site_uid : str
         Site code.
     start, end : datetime-like
@@ -249,6 +429,8 @@ def find_image_files(
     -------
     list of Path
         Existing files in time order. Hours with no file (an imager is off in daylight) are gaps.
+        A TREx RGB hour missing locally is looked up in the mirror's folder listings, and its
+        minute files fetched.
 
     Raises
     ------
@@ -264,32 +446,34 @@ def find_image_files(
     root = _asi_dir(asi_dir)
     url = resolve_base_url(base_url)
     do_download = bool(url) if download is None else (download and bool(url))
+    prog, site = _program(program), site_uid.lower()
     hours = pd.date_range(start.floor("h"), end - pd.Timedelta(1, "ns"), freq="h")
     found, tried = [], []
     for hour in hours:
-        rel = image_relative_path(program, site_uid, hour)
-        local = root / rel
-        if local.is_file():
-            found.append(local)
+        local = prog.hour_files(root, site, hour)
+        if local:
+            found += local
             continue
-        tried.append(str(local))
+        tried.append(str(root / prog.hour_location(site, hour)))
         if do_download:
-            remote = _url(url, rel)
-            tried.append(remote)
             try:
-                # HTTP 404 is a gap like a missing local file: imagers are off in daylight.
-                ok = fetch_file(
-                    remote, local, timeout_s=timeout_s, retries=retries, progress=progress,
-                    checksum=checksum, missing_ok=True,
-                )  # fmt: skip
+                for rel in prog.remote_hour_files(url, site, hour, timeout_s):
+                    remote = _url(url, rel)
+                    tried.append(remote)
+                    # HTTP 404 is a gap like a missing local file: imagers are off in daylight.
+                    ok = fetch_file(
+                        remote, root / rel, timeout_s=timeout_s, retries=retries,
+                        progress=progress, checksum=checksum, missing_ok=True,
+                    )  # fmt: skip
+                    if ok:
+                        found.append(root / rel)
             except AsiDownloadError as exc:
                 raise AsiDownloadError(
-                    f"{program} site {site_uid!r} hour {hour:%Y-%m-%d %H}h: {exc}; tried {local}",
+                    f"{program} site {site_uid!r} hour {hour:%Y-%m-%d %H}h: {exc}; "
+                    f"tried {root / prog.hour_location(site, hour)}",
                     exc.url,
                     exc.status,
                 ) from exc
-            if ok:
-                found.append(local)
     if not found:
         where = "" if do_download else " (no download: no base URL configured)"
         shown = tried if len(tried) <= 6 else tried[:3] + ["..."] + tried[-3:]
@@ -303,8 +487,9 @@ def find_image_files(
 def local_image_hours(program: str, site_uid: str, start, end, asi_dir=None) -> pd.DatetimeIndex:
     """UTC hours in ``[start, end)`` that have a local image file of one site (no download).
 
-    One folder listing per month of the range, not one file check per hour: asking whether
-    dozens of imagers have any image in a month is a few listings each.
+    One folder listing per month of the range (hourly CDFs), or per day and device hour
+    (TREx RGB minute files), not one file check per hour: asking whether dozens of imagers have
+    any image in a month is a few listings each.
 
     Returns
     -------
@@ -315,22 +500,7 @@ def local_image_hours(program: str, site_uid: str, start, end, asi_dir=None) -> 
     start, end = to_utc(start), to_utc(end)
     if end <= start:
         raise AsiError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
-    folder = _asi_dir(asi_dir) / prog.folder / site
-    pattern = re.compile(rf"{re.escape(prog.file_prefix)}_{re.escape(site)}_(\d{{10}})_v\d+\.cdf")
-    months = pd.date_range(start.floor("D").replace(day=1), end, freq="MS")
-    hours = set()
-    for month in months:
-        path = folder / f"{month:%Y}" / f"{month:%m}"
-        try:
-            names = [e.name for e in os.scandir(path) if e.is_file()]
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for name in names:
-            match = pattern.fullmatch(name)
-            if match:
-                hour = pd.Timestamp(dt.datetime.strptime(match[1], "%Y%m%d%H"), tz="UTC")
-                if start.floor("h") <= hour < end:
-                    hours.add(hour)
+    hours = prog.local_hours(_asi_dir(asi_dir), site, start, end)
     return pd.DatetimeIndex(sorted(hours), tz="UTC")
 
 

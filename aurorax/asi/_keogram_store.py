@@ -5,7 +5,8 @@ is a few hundred kB. ``stored_keogram`` keeps each one it makes in an ``.npz`` f
 ``<asi_dir>/keograms/`` together with the names, sizes and modification times of the image files
 it came from, and gives the stored one back, in any process, for as long as those files are
 unchanged. The demo builder stores the keograms it renders, so the dashboard's first Keogramist
-visit reads arrays rather than a month of images::
+visit reads arrays rather than a month of images. Colour keograms (TREx RGB, ``(time, y, 3)``
+uint8) are stored with their channels::
 
     <asi_dir>/keograms/<program>/<site>/<program>_keogram_<site>_<start>_<end>.npz
 
@@ -109,18 +110,25 @@ def load_keogram(path) -> tuple[Keogram, np.ndarray]:
         raise ValueError(f"{path} is not a readable stored keogram: {exc}") from exc
 
 
-def stored_keogram(program: str, site_uid: str, start, end, asi_dir=None, files=None) -> Keogram:
+def stored_keogram(
+    program: str, site_uid: str, start, end, asi_dir=None, files=None, imager: Imager | None = None
+) -> Keogram:
     """The camera-meridian keogram (``make_keogram``, pixel axis) of the site's image files in
     ``[start, end)``: the stored one if it was made from exactly these files, else made now
     and stored (when ``asi_dir`` is writable). Nothing is downloaded. ``files`` are the image
-    files of the range when the caller has already found them (``find_image_files``).
+    files of the range when the caller has already found them (``find_image_files``), and
+    ``imager`` the :class:`Imager` of exactly ``[start, end)`` when the caller has built it
+    (its files are then the ones used; it is not indexed again). Colour frames (TREx RGB) give
+    a keogram of values ``(time, y, 3)``: their three channels are kept.
 
     Raises
     ------
     AsiFileNotFoundError
         No image file for the range.
     """
-    if files is None:
+    if imager is not None:
+        files = imager.files
+    elif files is None:
         files = find_image_files(program, site_uid, start, end, asi_dir, None, False)
     files = [Path(f) for f in files]
     path = keogram_store_path(program, site_uid, start, end, asi_dir)
@@ -132,9 +140,10 @@ def stored_keogram(program: str, site_uid: str, start, end, asi_dir=None, files=
                 return keogram
         except ValueError as exc:
             log.warning("making the keogram again: %s", exc)
-    imager = Imager(
-        site_uid, start, end, program=program, files=files, asi_dir=asi_dir, download=False
-    )
+    if imager is None:
+        imager = Imager(
+            site_uid, start, end, program=program, files=files, asi_dir=asi_dir, download=False
+        )
     keogram = make_keogram(imager)
     try:
         save_keogram(keogram, path, files)

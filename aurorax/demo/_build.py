@@ -36,6 +36,7 @@ __all__ = [
     "AACGM_FOOTPRINT_MAX_ALTITUDE_KM",
     "IMAGE_CADENCE_S",
     "IMAGE_BINNING",
+    "TREX_IMAGE_CADENCE_S",
     "RENDERED_PROGRAMS",
     "DEFAULT_DAYS",
 ]
@@ -52,10 +53,15 @@ IMAGE_CADENCE_S = 600.0
 #: resolution): the auroral model is evaluated once per 4 x 4 pixels (~15 km at zenith, below the
 #: width of the arcs' bright cores seen from the horizon), the noise stays per pixel.
 IMAGE_BINNING = 4
-#: Programs whose images ``build_demo`` renders (every built imager of them, every night).
-#: TREx RGB is not rendered: the ASI core's image-file lookup and keogram store
-#: (``find_image_files``, ``stored_keogram``) read only the THEMIS and REGO layouts so far.
-RENDERED_PROGRAMS = ("themis-asi", "rego")
+#: Frame cadence (s) of the TREx RGB colour images ``build_demo`` renders: one frame every 20
+#: minutes (plus the first operating minute of each hour; the real TREx RGB cadence is 3 s, 400x
+#: more frames), at 128 x 128 pixels (the real frames are 480 x 553; see ``TREX_LENS``), so
+#: that its six imagers add seconds, not minutes, to the build. A coarser ``image_cadence_s``
+#: applies to TREx RGB too (the larger of the two is used).
+TREX_IMAGE_CADENCE_S = 1200.0
+#: Programs whose images ``build_demo`` renders (every built imager of them, every night):
+#: THEMIS ASI and REGO at ``image_cadence_s``, TREx RGB colour at ``TREX_IMAGE_CADENCE_S``.
+RENDERED_PROGRAMS = ("themis-asi", "rego", "trex")
 #: Default span of the demo (days from 2021-12-01): a week, every night of it rendered.
 DEFAULT_DAYS = 7
 _MAX_DAYS = 3660
@@ -288,14 +294,14 @@ def build_demo(
     image_nights
         Render all-sky images, keograms and movies for the first ``image_nights`` UTC days of the
         span (0 to ``days``; 0 = none; None, the default = every day) for every built imager of
-        ``RENDERED_PROGRAMS`` (THEMIS ASI and REGO).
+        ``RENDERED_PROGRAMS`` (THEMIS ASI, REGO and TREx RGB).
         Frames are rendered at the imager's operating minutes (every ``image_cadence_s``), so
         every keogram record of those days names a PNG that exists; one daily movie record per
         rendered imager-day is added (``movie_type`` ``daily``, same ``start``/``end``/
         ``operating_minutes`` as the daily keogram). Existing image and product files are kept
         (never replaced, so real data in ``asi_dir`` is safe; delete them to re-render).
     asi_dir
-        Folder for the image files and skymaps (THEMIS-style layout). Default: ``asi`` beside
+        Folder for the image files and skymaps (the ASI core's layout, ``aurorax.asi.image_path``). Default: ``asi`` beside
         ``db_path`` (``<db dir>/asi``, which is the configured ``asi_dir`` when the config's
         defaults are used; the CLI passes ``settings.asi_dir``).
     products_dir
@@ -303,7 +309,8 @@ def build_demo(
         Default: ``products`` beside ``db_path`` (``<db dir>/products``).
     image_cadence_s, image_binning
         Frame cadence (s) and model binning of the rendered images (see ``IMAGE_CADENCE_S``,
-        ``IMAGE_BINNING``); ``image_cadence_s`` must divide 3600.
+        ``IMAGE_BINNING``); ``image_cadence_s`` must divide 3600. TREx RGB renders at the larger
+        of ``image_cadence_s`` and ``TREX_IMAGE_CADENCE_S``.
     image_workers
         Processes rendering images alongside the build (default: 2, or 1 on a one-core
         machine; 0 or 1 = render in this process). The files are the same either way.
@@ -400,9 +407,12 @@ def build_demo(
     def render(key, in_days):
         # Submitted as soon as an imager's operating minutes are known, so the workers render
         # while this process builds the other sites and the spacecraft.
+        cadence_s = image_cadence_s
+        if key[0] == "trex":
+            cadence_s = max(image_cadence_s, TREX_IMAGE_CADENCE_S)
         args = (
             seed, start_ts, end_ts, sites, key, image_days, in_days, asi_dir, products_dir,
-            image_cadence_s, image_binning,
+            cadence_s, image_binning,
         )  # fmt: skip
         jobs[key] = pool.submit(_render_imager, *args) if pool is not None else args
 

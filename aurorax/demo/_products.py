@@ -6,7 +6,8 @@ Files are written under ``settings.products_dir`` at the path of their server-re
 Keogram images follow the AuroraX keogram standard: full-bleed (no axes), 720 pixels wide spanning
 the whole UT day (daily, 2 min per column) or hour (hourly, 5 s per column), north at the top,
 white where there is no data, scaled from the night's dark sky (1st percentile) to at least
-``DISPLAY_SPAN_R`` above it (:func:`keogram_limits`).
+``DISPLAY_SPAN_R`` above it (:func:`keogram_limits`). TREx RGB keograms and movies are in colour:
+the three channels scaled together between the same limits, so the colour balance is kept.
 The keogram data come from the ASI core's :func:`aurorax.asi.make_keogram` (the camera meridian);
 the movies from :func:`aurorax.asi.iter_fisheye_frames` and :func:`aurorax.asi.write_movie`
 (what ``animate_fisheye`` does, at most ``MOVIE_SIZE_PX`` square), one per UT day of frames.
@@ -21,6 +22,7 @@ import pandas as pd
 
 from aurorax.asi import Imager, Keogram, iter_fisheye_frames, stored_keogram, write_movie
 
+from ._skymaps import core_program
 from ._urls import keogram_url, movie_url, product_path
 
 __all__ = [
@@ -53,6 +55,10 @@ def keogram_image(
 ) -> np.ndarray:
     """A keogram as an RGB picture ``(n_y, width_px, 3)`` uint8 covering ``[start, end)``.
 
+    A monochrome keogram (values ``(time, y)``) is drawn through the colour map ``cmap``; a
+    colour one (``(time, y, 3)``, TREx RGB) as its own red, green and blue, the channels scaled
+    together between ``limits``.
+
     Each column covers ``(end - start) / width_px`` and shows the frame whose exposure slot (from
     its time to one cadence later, the cadence being the median frame spacing) contains the
     column's middle; white where no frame's slot does (a data gap). Columns narrower than the
@@ -78,8 +84,11 @@ def keogram_image(
     frame = np.searchsorted(seconds, middle, side="right") - 1
     covered = (frame >= 0) & (middle - seconds[np.clip(frame, 0, None)] < max(cadence, 1e-9))
     cols = np.flatnonzero(covered)
-    level = np.clip((values[frame[cols]] - lo) / (hi - lo), 0, 1) * 255
-    picture[:, cols] = lut[level.astype(np.uint8)].transpose(1, 0, 2)
+    level = (np.clip((values[frame[cols]] - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+    if level.ndim == 3:  # colour: (column, y, channel) is the picture already
+        picture[:, cols] = level.transpose(1, 0, 2)
+    else:
+        picture[:, cols] = lut[level].transpose(1, 0, 2)
     return picture
 
 
@@ -135,7 +144,7 @@ def render_products(
     products_dir
         ``settings.products_dir``.
     imagers
-        Rows with ``program`` (``themis-asi``/``rego``) and ``site_uid``.
+        Rows with ``program`` (``themis-asi``, ``rego`` or ``trex``) and ``site_uid``.
     days
         UTC days to render (each day's frames, where image files exist).
     hourly
@@ -166,7 +175,7 @@ def render_products(
     jobs = [(r.program, r.site_uid, pd.Timestamp(d)) for r in imagers.itertuples() for d in days]
     for program, site_uid, day in tqdm(jobs, disable=not progress, desc="demo products"):
         day = _utc_day(day)
-        core = "rego" if program == "rego" else "themis"
+        core = core_program(program)
         try:
             imager = Imager(
                 site_uid, day, day + pd.Timedelta(days=1), program=core, asi_dir=asi_dir
@@ -174,7 +183,9 @@ def render_products(
         except AsiFileNotFoundError:
             continue
         # Kept in the keogram store too: the dashboard's Keogramist reads it from there.
-        keogram = stored_keogram(core, site_uid, day, day + pd.Timedelta(days=1), asi_dir)
+        keogram = stored_keogram(
+            core, site_uid, day, day + pd.Timedelta(days=1), asi_dir, imager=imager
+        )
         cmap = _COLOURS.get(program, "gray")
         limits = keogram_limits(keogram.values, program)
         buckets = [("daily", day, day + pd.Timedelta(days=1))]
@@ -207,13 +218,14 @@ def render_products(
             url = movie_url(program, site_uid, day)
             path = product_path(products_dir, url)
             if overwrite or not path.exists():
-                frames = iter_fisheye_frames(
-                    imager, mode="rgb", scale=1, cmap=cmap, vmin=limits[0], vmax=limits[1]
-                )
                 # Movies are at most MOVIE_SIZE_PX square: REGO's 512 x 512 frames are shown at
                 # half size (every other pixel), which halves the cost of encoding them.
                 step = max(1, imager.skymap.elevation.shape[0] // MOVIE_SIZE_PX)
-                write_movie((f.rgb[::step, ::step] for f in frames), path, fps=fps)
+                write_movie(
+                    (rgb[::step, ::step] for rgb in _movie_frames(imager, cmap, limits)),
+                    path,
+                    fps=fps,
+                )
             times = imager.times
             rows.append(
                 (
@@ -234,6 +246,23 @@ def render_products(
         "metadata.keogram_type", "metadata.movie_type", "metadata.operating_minutes",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _movie_frames(imager: Imager, cmap: str, limits: tuple[float, float]):
+    """RGB pictures of the imager's frames between ``limits``; black outside the sky."""
+    if imager[0][1].ndim == 2:
+        frames = iter_fisheye_frames(
+            imager, mode="rgb", scale=1, cmap=cmap, vmin=limits[0], vmax=limits[1]
+        )
+        yield from (f.rgb for f in frames)
+        return
+    # Colour frames (TREx RGB) are their own picture: the channels scaled together.
+    lo, hi = limits
+    hi = hi if hi > lo else lo + 1.0
+    sky = np.isfinite(imager.skymap.elevation)[..., None]
+    for _, frame in imager.iter_frames():
+        level = np.clip((frame.astype(np.float32) - lo) / (hi - lo), 0.0, 1.0) * 255.0
+        yield np.where(sky, level, 0.0).astype(np.uint8)
 
 
 def _utc_day(day) -> pd.Timestamp:

@@ -22,7 +22,9 @@ __all__ = [
     "FisheyeLens",
     "THEMIS_LENS",
     "REGO_LENS",
+    "TREX_LENS",
     "lens_for_program",
+    "core_program",
     "fisheye_azel",
     "make_demo_skymap",
     "write_demo_skymap",
@@ -63,22 +65,45 @@ THEMIS_LENS = FisheyeLens(
     size_px=256, fov_deg=170.0, fov_radius_px=122.0, altitudes_km=(90, 110, 150)
 )
 REGO_LENS = FisheyeLens(size_px=512, fov_deg=170.0, fov_radius_px=244.0, altitudes_km=(230,))
+# TREx RGB: the real colour frames are 480 x 553 pixels; the demo renders them at about a quarter
+# of that side, 128 x 128 (1/16 of the pixels), which keeps a week of six imagers cheap to build.
+TREX_LENS = FisheyeLens(
+    size_px=128, fov_deg=170.0, fov_radius_px=61.0, altitudes_km=(90, 110, 150, 230)
+)
+
+# Demo program (the sites table) -> the ASI core's image program (file layout, skymap names).
+_CORE = {"themis-asi": "themis", "themis": "themis", "rego": "rego", "trex": "trex"}
+_LENSES = {"themis": THEMIS_LENS, "rego": REGO_LENS, "trex": TREX_LENS}
 
 
-def lens_for_program(program: str) -> FisheyeLens:
-    """Return the demo lens of an imager program (``themis-asi``/``themis`` or ``rego``).
+def core_program(program: str) -> str:
+    """The ASI core's image program (``aurorax.asi.IMAGE_PROGRAMS``) of a demo program.
+
+    ``"themis-asi"``/``"themis"`` -> ``"themis"``, ``"rego"`` -> ``"rego"``, ``"trex"`` (TREx
+    RGB) -> ``"trex"``.
 
     Raises
     ------
     ValueError
         For any other program, naming the allowed ones.
     """
-    key = program.lower()
-    if key in ("themis", "themis-asi"):
-        return THEMIS_LENS
-    if key == "rego":
-        return REGO_LENS
-    raise ValueError(f"program {program!r} has no demo lens; allowed: 'themis-asi', 'rego'")
+    try:
+        return _CORE[program.lower()]
+    except KeyError:
+        raise ValueError(
+            f"program {program!r} has no demo lens; allowed: 'themis-asi', 'rego', 'trex'"
+        ) from None
+
+
+def lens_for_program(program: str) -> FisheyeLens:
+    """Return the demo lens of an imager program (``themis-asi``/``themis``, ``rego``, ``trex``).
+
+    Raises
+    ------
+    ValueError
+        For any other program, naming the allowed ones.
+    """
+    return _LENSES[core_program(program)]
 
 
 def _north_east_offsets(n: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,11 +147,6 @@ def fisheye_azel(lens: FisheyeLens, *, vertices: bool = False) -> tuple[np.ndarr
     return azimuth, elevation
 
 
-def _core_program(program: str) -> str:
-    """The ASI core's program name (file layout) of a demo program name."""
-    return "themis" if lens_for_program(program) is THEMIS_LENS else "rego"
-
-
 def make_demo_skymap(
     site_uid: str,
     site_lat: float,
@@ -144,8 +164,9 @@ def make_demo_skymap(
     site_lat, site_lon, site_alt_km
         Site location (degrees, degrees, km).
     program
-        ``"themis"``/``"themis-asi"`` (256 x 256, vertices at 90/110/150 km) or ``"rego"``
-        (512 x 512, vertices at 230 km).
+        ``"themis"``/``"themis-asi"`` (256 x 256, vertices at 90/110/150 km), ``"rego"``
+        (512 x 512, vertices at 230 km) or ``"trex"`` (TREx RGB, 128 x 128, vertices at
+        90/110/150/230 km: its green line at 110 km, its red line at 230 km).
     valid_from
         Start of the skymap's validity (naive = UTC).
 
@@ -165,7 +186,7 @@ def make_demo_skymap(
         lat[k], lon[k] = azel_to_lla(site_lat, site_lon, site_alt_km, v_az, v_el, altitude)
     return Skymap(
         site_uid=site_uid,
-        program=_core_program(program),
+        program=core_program(program),
         site_lat=float(site_lat),
         site_lon=float(site_lon),
         site_alt_km=float(site_alt_km),
@@ -180,7 +201,7 @@ def make_demo_skymap(
 
 def demo_skymap_path(asi_dir: Path, program: str, site_uid: str, valid_from: datetime) -> Path:
     """Where the demo skymap of a site lives: the ASI core's skymap folder and file pattern."""
-    core = _core_program(program)
+    core = core_program(program)
     site = site_uid.lower()
     name = f"{core}_skymap_{site}_{valid_from:%Y%m%d}-+_v01.npz"
     return skymap_folder(core, site, Path(asi_dir)) / name

@@ -17,9 +17,17 @@ KEOGRAM_ROW_PX = 48
 _MINUTES = 1440
 
 
+def _is_colour(keogram) -> bool:
+    return keogram is not None and np.ndim(keogram.values) == 3
+
+
 def _row(keogram, day: pd.Timestamp, row_px: int) -> np.ndarray:
-    """One keogram on a (row_px, 1440) minute grid of the UTC day, scaled 0-1, NaN without frames."""
-    out = np.full((row_px, _MINUTES), np.nan)
+    """One keogram on a (row_px, 1440) minute grid of the UTC day, scaled 0-1, NaN without frames.
+
+    A colour keogram (values ``(time, y, channel)``) gives ``(row_px, 1440, channel)``, its
+    channels scaled together (the colour balance is kept)."""
+    channels = (np.shape(keogram.values)[2],) if _is_colour(keogram) else ()
+    out = np.full((row_px, _MINUTES, *channels), np.nan)
     if keogram is None or len(keogram.times) == 0:
         return out
     minutes = (keogram.times - day).total_seconds().to_numpy() / 60.0
@@ -41,7 +49,7 @@ def _row(keogram, day: pd.Timestamp, row_px: int) -> np.ndarray:
     near = np.abs(minutes[nearest] - centres) <= reach
     # Keogram rows are north first (row 0 = north edge), which is the top of the drawn row.
     rows = np.linspace(0, values.shape[1] - 1, row_px).round().astype(int)
-    columns = values[nearest][:, rows].T
+    columns = np.swapaxes(values[nearest][:, rows], 0, 1)  # (row, minute[, channel])
     lo, hi = np.nanpercentile(values, [1.0, 99.5])
     # Square-root stretch: the diffuse glow and faint arcs stay visible beside bright breakups.
     scaled = np.sqrt(np.clip((columns - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0))
@@ -72,6 +80,10 @@ def keogram_rows_image(
         ``[n - i - 1, n - i]``. Values are each keogram's counts scaled 0-1 between its own
         1st and 99.5th percentiles, square-root stretched; NaN where there is no frame within
         half a frame spacing (at least half a minute) of the minute.
+
+        When a keogram is in colour (values ``(time, y, 3)``, TREx RGB) the rows are a
+        ``holoviews.RGB`` instead: RGBA 0-1 with the same scaling (the channels of a colour row
+        scaled together, a monochrome row grey), alpha 0 where there is no frame.
     """
     if not (len(keograms) == len(days) == len(labels)):
         raise ValueError("keograms, days and labels must have the same length")
@@ -83,6 +95,8 @@ def keogram_rows_image(
         _row(k, pd.Timestamp(d).tz_localize("UTC") if pd.Timestamp(d).tz is None else d, row_px)
         for k, d in zip(keograms, days, strict=True)
     ]
+    if any(block.ndim == 3 for block in blocks):
+        return _rgb_rows(blocks, n).relabel(f"{n} keogram rows")
     # float32: the rasterised image the browser is sent is half the size of float64.
     image = hv.Image(
         np.vstack(blocks).astype(np.float32),
@@ -91,6 +105,22 @@ def keogram_rows_image(
         bounds=(0, 0, 24, n),
     )
     return image.relabel(f"{n} keogram rows")
+
+
+def _rgb_rows(blocks: Sequence[np.ndarray], n: int) -> hv.RGB:
+    """Rows of which some are colour as one RGBA picture: a monochrome row in grey (as the grey
+    colour map draws it), a colour row in its own colours; transparent where there is no frame."""
+    rgba = []
+    for block in blocks:
+        rgb = block if block.ndim == 3 else np.repeat(block[..., None], 3, axis=2)
+        alpha = np.isfinite(rgb).all(axis=2, keepdims=True).astype(np.float32)
+        rgba.append(np.concatenate([np.nan_to_num(rgb[..., :3], nan=0.0), alpha], axis=2))
+    return hv.RGB(
+        np.vstack(rgba).astype(np.float32),
+        kdims=["UT", "row"],
+        vdims=["R", "G", "B", "A"],
+        bounds=(0, 0, 24, n),
+    )
 
 
 def _groups(groups: Sequence[str], n: int) -> list[tuple[str, int, int]]:
@@ -174,10 +204,12 @@ def plot_keogram_rows(
     if runs:
         centres = {(bottom + top) / 2: name for name, bottom, top in runs}
         hooks.append(_axis_hook("left", "groups", list(centres), centres))
+    # A colour image has its own colours (holoviews.RGB): no colour map to set.
+    colours = (
+        {} if isinstance(image, hv.RGB) else {"cmap": "gray", "clim": (0.0, 1.0), "colorbar": False}
+    )
     raster = rasterize(image, precompute=True).opts(
-        cmap="gray",
-        clim=(0.0, 1.0),
-        colorbar=False,
+        **colours,
         width=width,
         height=min(80 + 56 * n, 4000),
         xlim=(0, 24),
@@ -219,7 +251,8 @@ def plot_keogram_rows(
 
 
 def plot_fisheye(fisheye, title: str = "", size: int = 420) -> hv.Image:
-    """One fisheye frame as the camera saw it (north up, east right), grey scale.
+    """One fisheye frame as the camera saw it (north up, east right): grey scale, or in colour
+    for a colour frame (``Fisheye.image`` of dims ``(y, x, 3)``, TREx RGB: a ``holoviews.RGB``).
 
     Parameters
     ----------
@@ -230,10 +263,22 @@ def plot_fisheye(fisheye, title: str = "", size: int = 420) -> hv.Image:
     size
         Width and height in screen pixels.
     """
-    ny, nx = fisheye.image.shape
+    ny, nx = fisheye.image.shape[:2]
+    sky = np.asarray(fisheye.sky, dtype=bool)
+    title = title or f"{fisheye.time:%Y-%m-%d %H:%M:%S} UT"
+    if np.ndim(fisheye.image) == 3:
+        # Colour (TREx RGB): the channels scaled together between vmin and vmax, so the colour
+        # balance is the camera's; outside the sky is transparent.
+        lo, hi = float(fisheye.vmin), float(fisheye.vmax)
+        level = np.clip((np.asarray(fisheye.image, np.float32) - lo) / (hi - lo or 1.0), 0, 1)
+        rgba = np.concatenate([level[..., :3], sky[..., None].astype(np.float32)], axis=2)
+        image = hv.RGB(rgba, kdims=["x", "y"], vdims=["R", "G", "B", "A"], bounds=(0, 0, nx, ny))
+        return image.opts(
+            width=size, height=size, xaxis=None, yaxis=None, title=title, toolbar=None
+        )
     # float32 holds 16-bit counts exactly and halves what the browser is sent.
     data = np.asarray(fisheye.image, dtype=np.float32).copy()
-    data[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
+    data[~sky] = np.nan
     image = hv.Image(data, kdims=["x", "y"], vdims=["counts"], bounds=(0, 0, nx, ny))
     return image.opts(
         cmap="gray",
@@ -242,6 +287,6 @@ def plot_fisheye(fisheye, title: str = "", size: int = 420) -> hv.Image:
         height=size,
         xaxis=None,
         yaxis=None,
-        title=title or f"{fisheye.time:%Y-%m-%d %H:%M:%S} UT",
+        title=title,
         toolbar=None,
     )

@@ -260,3 +260,49 @@ def test_groups_are_labelled_beside_their_rows(state):
     assert segments.array().tolist() == [[0.0, 2.0, 24.0, 2.0]]
     with pytest.raises(ValueError, match="one group per row"):
         plot_keogram_rows(keograms, days, ["a", "b", "c"], groups=["x"])
+
+
+@pytest.fixture(scope="module")
+def colour_demo(tmp_path_factory):
+    """THEMIS ASI and TREx RGB at Fort Smith, one day with images (TREx every 20 minutes)."""
+    folder = tmp_path_factory.mktemp("keogramist-colour")
+    db = folder / "aurorax.duckdb"
+    build_demo(
+        db, start=DAY1, days=1, programs=["themis-asi", "trex"], platforms=["fort smith"],
+        progress=False, image_nights=1, asi_dir=folder / "asi",
+        products_dir=folder / "products", image_cadence_s=CADENCE_S,
+    )  # fmt: skip
+    return db, folder / "asi", folder / "products"
+
+
+def test_a_trex_rgb_row_is_a_colour_keogram_and_its_frames_are_in_colour(colour_demo):
+    page = create_page(*colour_demo)
+    state = page.state
+    assert list(state.rows["label"]) == ["THEMIS-ASI FSMI 2021-12-01", "TREx RGB FSMI 2021-12-01"]
+    themis, trex = state.keograms
+    imager = Imager("fsmi", "2021-12-01", "2021-12-02", program="trex", asi_dir=colour_demo[1])
+    # The meridian of each colour frame, with its three channels (uint8 red, green, blue).
+    assert trex.values.shape == (len(imager), 128, 3) and trex.values.dtype == np.uint8
+    np.testing.assert_array_equal(trex.values, imager.read()[1][:, :, 64, :])
+    assert themis.values.ndim == 2
+    image = keogram_rows_image(state.keograms, list(state.rows["day"]), list(state.rows["label"]))
+    assert isinstance(image, hv.RGB)
+    rgba = image.data
+    assert rgba.shape == (2 * 48, 1440, 4) and image.bounds.lbrt() == (0, 0, 24, 2)
+    # The top band is the first row (THEMIS, grey), the TREx row below it is in colour;
+    # minutes without a frame are transparent.
+    top, bottom = rgba[:48], rgba[48:]
+    seen = top[..., 3] == 1
+    assert seen.any() and np.allclose(top[seen][:, 0], top[seen][:, 1])
+    shown = bottom[bottom[..., 3] == 1][:, :3]
+    assert len(shown) and (np.ptp(shown, axis=1) > 0.02).mean() > 0.5
+    assert (bottom[..., 3] == 0).any()
+    figure = hv.render(page.keograms_plot(), backend="bokeh")
+    assert len(figure.renderers) == 1  # one rasterised RGBA image
+    # A click on the TREx row opens a colour fisheye frame, drawn in colour.
+    page._keograms(state.rows, state.keograms)
+    page.tap.event(x=6.0, y=0.5)
+    assert state.fisheye is not None and state.fisheye.image.shape == (128, 128, 3)
+    assert state.picked.startswith("TREx RGB FSMI 2021-12-01: clicked 06:00:00 UT")
+    assert isinstance(plot_fisheye(state.fisheye), hv.RGB)
+    hv.render(plot_fisheye(state.fisheye), backend="bokeh")

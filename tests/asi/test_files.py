@@ -21,6 +21,7 @@ from aurorax.asi import (
     image_relative_path,
     local_image_hours,
     write_skymap,
+    write_trex_rgb_h5,
 )
 
 from .conftest import make_skymap, write_hours
@@ -148,3 +149,78 @@ def test_unreachable_server(tmp_path):
             f"http://127.0.0.1:{port}",
             timeout_s=5,
         )
+
+
+# -- TREx RGB: one colour HDF5 file per minute, under the imager's device folder --------------
+
+
+def write_trex_minutes(asi_dir, site_uid, minutes, device_uid=4, n=16, seed=0):
+    """One TREx RGB file per minute of ``minutes`` (one colour frame each); returns the frames."""
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 256, size=(len(minutes), n, n, 3), dtype=np.uint8)
+    for minute, frame in zip(pd.DatetimeIndex(minutes), frames, strict=True):
+        path = image_path("trex", site_uid, minute, asi_dir, device_uid=device_uid)
+        write_trex_rgb_h5(path, site_uid, f"rgb-{device_uid:02d}", [minute], frame[None])
+    return frames
+
+
+def test_trex_layout_is_the_ucalgary_stream0_tree():
+    assert image_relative_path("trex", "GILL", "2021-12-01T06:07:59", device_uid=4) == (
+        "trex/rgb/stream0/2021/12/01/gill_rgb-04/ut06/20211201_0607_gill_rgb-04_full.h5"
+    )
+    with pytest.raises(AsiError, match=r"device number \(gill_rgb-NN\): pass device_uid"):
+        image_relative_path("trex", "gill", "2021-12-01T06:00")
+
+
+def test_trex_files_are_found_by_hour_in_time_order(tmp_path):
+    minutes = pd.to_datetime(["2021-12-01T06:40", "2021-12-01T06:00", "2021-12-01T08:20"])
+    write_trex_minutes(tmp_path, "gill", minutes)
+    # Another site's and another program's files in the same tree are not this site's.
+    write_trex_minutes(tmp_path, "rabb", minutes[:1], device_uid=7)
+    files = find_image_files("trex", "gill", "2021-12-01T06:00", "2021-12-01T09:00", tmp_path)
+    assert [f.name for f in files] == [
+        "20211201_0600_gill_rgb-04_full.h5",
+        "20211201_0640_gill_rgb-04_full.h5",
+        "20211201_0820_gill_rgb-04_full.h5",
+    ]
+    hours = local_image_hours("trex", "gill", "2021-12-01", "2021-12-02", tmp_path)
+    assert list(hours) == list(pd.to_datetime(["2021-12-01T06:00", "2021-12-01T08:00"], utc=True))
+    with pytest.raises(
+        AsiFileNotFoundError, match=r"no trex image files for site 'gill'.*/gill_rgb-NN/ut07"
+    ):
+        find_image_files("trex", "gill", "2021-12-01T07:00", "2021-12-01T08:00", tmp_path, "")
+
+
+def test_trex_frames_keep_their_colour_through_the_imager(tmp_path):
+    minutes = pd.date_range("2021-12-01T06:00", periods=3, freq="20min")
+    frames = write_trex_minutes(tmp_path, "gill", minutes)
+    files = find_image_files("trex", "gill", "2021-12-01T06:00", "2021-12-01T07:00", tmp_path)
+    imager = Imager(
+        "gill", "2021-12-01T06:00", "2021-12-01T07:00", program="trex", files=files,
+        skymap=make_skymap("gill", n=16, program="trex"),
+    )  # fmt: skip
+    times, read = imager.read()
+    assert read.shape == (3, 16, 16, 3) and read.dtype == np.uint8
+    np.testing.assert_array_equal(read, frames)
+    assert times.equals(minutes.tz_localize("UTC"))
+
+
+def test_trex_hours_are_downloaded_from_the_mirror_listings(tmp_path, server):
+    remote, url = server
+    minutes = pd.to_datetime(["2021-12-01T06:00", "2021-12-01T06:20", "2021-12-01T07:00"])
+    frames = write_trex_minutes(remote, "gill", minutes)
+    write_skymap(
+        remote / "trex/skymaps/gill/trex_skymap_gill_20200101-+_v01.npz",
+        make_skymap("gill", n=16, program="trex"),
+    )
+    local = tmp_path / "local"
+    files = find_image_files("trex", "gill", "2021-12-01T05:00", "2021-12-01T08:00", local, url)
+    assert files == [
+        image_path("trex", "gill", m, local, device_uid=4) for m in minutes
+    ]  # 05 UT: no folder on the mirror (HTTP 404), a gap
+    imager = Imager(
+        "gill", "2021-12-01T06:00", "2021-12-01T08:00", program="trex", asi_dir=local,
+        base_url=url,
+    )  # fmt: skip
+    np.testing.assert_array_equal(imager.read()[1], frames)
+    assert not list(local.rglob("*.part"))

@@ -18,6 +18,7 @@ from aurorax.asi import (
     save_keogram,
     stored_keogram,
     write_skymap,
+    write_trex_rgb_h5,
 )
 
 from .conftest import make_skymap, write_hours
@@ -115,3 +116,25 @@ def test_a_folder_it_cannot_write_still_answers(asi_dir, caplog, monkeypatch):
 def test_no_images_is_a_clear_error(tmp_path):
     with pytest.raises(AsiFileNotFoundError, match="no themis image files for site 'gill'"):
         stored_keogram("themis", "gill", START, END, tmp_path)
+
+
+def test_a_trex_rgb_keogram_keeps_its_three_channels(tmp_path):
+    # Three TREx RGB minute files: red rises, green falls, blue is constant, frame by frame.
+    minutes = pd.date_range(START, periods=3, freq="20min")
+    frames = np.zeros((3, 32, 32, 3), dtype=np.uint8)
+    frames[..., 0] = np.array([10, 80, 200], dtype=np.uint8)[:, None, None]
+    frames[..., 1] = np.array([150, 60, 5], dtype=np.uint8)[:, None, None]
+    frames[..., 2] = 40
+    for minute, frame in zip(minutes, frames, strict=True):
+        path = image_path("trex", "gill", minute, tmp_path, device_uid=4)
+        write_trex_rgb_h5(path, "gill", "rgb-04", [minute], frame[None])
+    sky = make_skymap("gill", n=32, program="trex")
+    write_skymap(tmp_path / "trex/skymaps/gill/trex_skymap_gill_20200101-+_v01.npz", sky)
+    keogram = stored_keogram("trex", "gill", START, END, tmp_path)
+    assert keogram.values.shape == (3, 32, 3) and keogram.values.dtype == np.uint8
+    np.testing.assert_array_equal(keogram.values, frames[:, :, 16, :])
+    assert keogram.times.equals(minutes)
+    # And as read back from the store, in a new call.
+    assert keogram_store_path("trex", "gill", START, END, tmp_path).exists()
+    again = stored_keogram("trex", "gill", START, END, tmp_path)
+    _same(again, keogram)

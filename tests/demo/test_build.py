@@ -264,8 +264,8 @@ def test_rendered_night_products_exist_where_their_records_point(tmp_path):
         db, days=2, platforms=["gillam"], progress=False, image_nights=1,
         image_cadence_s=600, image_binning=8,
     )  # fmt: skip
-    # DEMO_IMAGE_SITES among the built sources; TREx GILL has no demo camera.
-    assert summary.rendered_imagers == (("themis-asi", "gill"), ("rego", "gill"))
+    # Every built imager of RENDERED_PROGRAMS (TREx GILL in colour, from 11 UT: an outage before).
+    assert summary.rendered_imagers == (("themis-asi", "gill"), ("rego", "gill"), ("trex", "gill"))
     assert summary.asi_dir == tmp_path / "data" / "asi"
     products = tmp_path / "data" / "products"
     assert summary.products_dir == products
@@ -281,7 +281,7 @@ def test_rendered_night_products_exist_where_their_records_point(tmp_path):
             "WHERE s.program = 'themis-asi'"
         ).df()["epoch"]
     day1 = dp["start"] < pd.Timestamp("2021-12-02")
-    rendered = day1 & dp["program"].isin(["themis-asi", "rego"])
+    rendered = day1 & dp["program"].isin(["themis-asi", "rego", "trex"])
     assert rendered.sum() > 10
     # Every keogram and movie record of the rendered night names a file under products_dir ...
     for url in dp.loc[rendered, "url"]:
@@ -291,11 +291,11 @@ def test_rendered_night_products_exist_where_their_records_point(tmp_path):
         "/products/" + p.relative_to(products).as_posix() for p in products.rglob("*.png")
     }
     assert keogram_files == set(dp.loc[rendered & (dp["kind"] == "keogram"), "url"])
-    # The other night and TREx keep their records, without files.
+    # The other night keeps its records, without files.
     for url in dp.loc[~rendered, "url"]:
         assert not product_path(products, url).exists(), url
     movies = dp[dp["kind"] == "movie"].set_index("program")
-    assert sorted(movies.index) == ["rego", "themis-asi"]
+    assert sorted(movies.index) == ["rego", "themis-asi", "trex"]
     assert set(movies["movie_type"]) == {"daily"}
     assert movies.loc["themis-asi", "url"] == (
         "/products/movies/themis-asi/gill/2021/12/01/themis-asi_gill_20211201_movie.mp4"
@@ -331,3 +331,52 @@ def test_the_summary_reads_as_sentences_not_a_dataclass(one_day):
         f"records, {summary.data_product_records:,} data product records"
     )
     assert lines[2].startswith(f"  built in {summary.elapsed_s:.1f} s (models ")
+
+
+def test_a_small_build_renders_trex_rgb_colour_images(tmp_path):
+    import matplotlib.image
+
+    from aurorax.asi import Imager, find_image_files
+    from tests.demo_repos import DAY, one_day_demo
+
+    db = one_day_demo(
+        tmp_path / "demo.duckdb", ["trex"], platforms=["fort smith", "rabbit lake"], image_nights=1
+    )
+    asi_dir, day = tmp_path / "asi", pd.Timestamp(DAY, tz="UTC")
+    with duckdb.connect(str(db), read_only=True) as con:
+        epochs = con.sql(
+            "SELECT s.platform, e.epoch FROM ephemeris e "
+            "JOIN data_sources s ON s.identifier = e.data_source"
+        ).df()
+    for uid, platform in (("fsmi", "fort smith"), ("rabb", "rabbit lake")):
+        files = find_image_files("trex", uid, day, day + pd.Timedelta(days=1), asi_dir)
+        assert (
+            files[0]
+            .relative_to(asi_dir)
+            .as_posix()
+            .startswith(f"trex/rgb/stream0/2021/12/01/{uid}_rgb-01/ut")
+        )
+        assert all(f.name.endswith(f"_{uid}_rgb-01_full.h5") for f in files)
+        imager = Imager(uid, day, day + pd.Timedelta(days=1), program="trex", asi_dir=asi_dir)
+        times, frames = imager.read()
+        assert frames.shape == (len(files), 128, 128, 3) and frames.dtype == np.uint8
+        # One frame per file, at minutes the imager operated (its ephemeris records).
+        operated = pd.DatetimeIndex(epochs.loc[epochs["platform"] == platform, "epoch"])
+        assert times.floor("min").tz_convert(None).isin(operated).all()
+        sky = frames[:, np.isfinite(imager.skymap.elevation)].astype(float)  # (time, pixel, rgb)
+        red, green, blue = sky[..., 0], sky[..., 1], sky[..., 2]
+        # Colour: the channels differ (blue, the 427.8 nm band, is a quarter of the green line).
+        assert (np.ptp(sky, axis=2) > 0).mean() > 0.9
+        assert blue.mean() < 0.5 * green.mean() and abs(red.mean() - green.mean()) > 2
+        # The dark sky is nearly black; the aurora of that night is far brighter.
+        assert np.percentile(green, 5) <= 10 and np.percentile(red, 5) <= 10
+        assert np.percentile(green, 99.9) >= 100
+        png = (
+            tmp_path
+            / "products/keograms/trex"
+            / uid
+            / f"2021/12/01/trex_{uid}_20211201_keogram.png"
+        )
+        keogram = matplotlib.image.imread(png)[..., :3]
+        shown = ~(keogram == 1.0).all(axis=2)  # white: no frame
+        assert (np.ptp(keogram[shown], axis=1) > 0).mean() > 0.9

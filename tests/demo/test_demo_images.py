@@ -11,6 +11,7 @@ from aurorax.demo import (
     REGO_LENS,
     THEMIS_CAMERA,
     THEMIS_LENS,
+    TREX_LENS,
     AuroralModel,
     FrameRenderer,
     dark_hours,
@@ -87,8 +88,23 @@ def test_rego_demo_skymap_and_file_round_trip(tmp_path):
 
 def test_unknown_program_is_rejected():
     with pytest.raises(ValueError) as err:
-        make_demo_skymap("gill", 56.0, -94.0, 0.0, program="trex")
-    assert str(err.value) == "program 'trex' has no demo lens; allowed: 'themis-asi', 'rego'"
+        make_demo_skymap("gill", 56.0, -94.0, 0.0, program="trex_nir")
+    assert str(err.value) == (
+        "program 'trex_nir' has no demo lens; allowed: 'themis-asi', 'rego', 'trex'"
+    )
+
+
+def test_trex_rgb_demo_skymap_is_a_quarter_size_colour_camera(tmp_path):
+    sky = make_demo_skymap(*GILL, program="trex")
+    assert sky.shape == (TREX_LENS.size_px,) * 2 == (128, 128) and sky.program == "trex"
+    assert sky.altitudes_km == (90.0, 110.0, 150.0, 230.0)
+    path = demo_skymap_path(tmp_path, "trex", "gill", pd.Timestamp("2000-01-01"))
+    assert path == tmp_path / "trex/skymaps/gill/trex_skymap_gill_20000101-+_v01.npz"
+    # The zenith pixel maps to the site at both emission altitudes.
+    for altitude in (110.0, 230.0):
+        lat, lon = sky.pixel_centres(altitude)
+        assert lat[63, 63] == pytest.approx(GILL[1], abs=0.05)
+        assert lon[63, 63] == pytest.approx(GILL[2], abs=0.1)
 
 
 # --- radiometry ---------------------------------------------------------------------------------
@@ -263,3 +279,24 @@ def test_products_are_written_where_their_urls_point(model, tmp_path):
     assert str(err.value) == (
         "product url must start with '/products/' and stay inside it, got '/products/../etc/passwd'"
     )
+
+
+def test_trex_rgb_frames_mix_the_two_lines_into_three_channels(model):
+    # The noiseless camera: each channel is the lines' slant Rayleighs through its filter.
+    renderer = FrameRenderer(model, "trex", *GILL, "2021-12-07T06:40", binning=4, noise=False)
+    when = pd.DatetimeIndex(["2021-12-07T06:40"], tz="UTC")
+    lines = renderer.rayleighs(when)[0]  # (y, x, line): 557.7 nm, 630.0 nm
+    frame = renderer.render(when)[0].astype(float)
+    assert frame.shape == (128, 128, 3) and lines.shape == (128, 128, 2)
+    green, red = lines[..., 0], lines[..., 1]
+    sky = renderer.sky
+    expected = {
+        0: 2.0 + 0.002 * green + 0.05 * red,
+        1: 2.0 + 0.02 * green,
+        2: 2.0 + 0.005 * green,
+    }
+    for channel, counts in expected.items():
+        unsaturated = sky & (counts < 254)
+        np.testing.assert_allclose(frame[..., channel][unsaturated], counts[unsaturated], atol=0.5)
+    # The red line is mapped at 230 km, the green at 110 km: not one image scaled.
+    assert np.corrcoef(green[sky], red[sky])[0, 1] < 0.95
