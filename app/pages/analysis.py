@@ -46,6 +46,10 @@ __all__ = [
     "QUERY",
 ]
 
+#: The montage's widest (px, colour bar included): the page column of a 1400 px wide window
+#: beside the sidebar. Four 300 px frames and their colour bar need 1,229 px, whose bar was cut off.
+MONTAGE_MAX_WIDTH_PX = 1100
+
 
 class AnalysisPage(pn.viewable.Viewer):
     """Layout of the Conjunction analysis page."""
@@ -69,7 +73,7 @@ class AnalysisPage(pn.viewable.Viewer):
         rows, cols = s.track if s.track is not None else ((), ())
         letters = "ABCDEFGH"
         titles = [f"({letters[i]}) {p[0].time:%H:%M:%S} UT" for i, p in enumerate(s.panels)]
-        return plot_footprint_montage(s.panels, rows, cols, titles)
+        return plot_footprint_montage(s.panels, rows, cols, titles, max_width=MONTAGE_MAX_WIDTH_PX)
 
     def intensity_plot(self):
         """The intensity time series at the footprint (HoloViews), or None."""

@@ -81,6 +81,7 @@ def plot_footprint_montage(
     size: int = 300,
     gap: float = 0.12,
     colorbar: bool = True,
+    max_width: int | None = None,
 ) -> hv.Overlay:
     """Fisheye frames side by side in one plot, each with the footprint track, dot and box.
 
@@ -106,6 +107,10 @@ def plot_footprint_montage(
         drawn in it).
     colorbar
         Draw the grey scale's colour bar, in counts, on the right.
+    max_width
+        Widest the plot may be, colour bar included, in screen pixels (None: no limit). A
+        montage that would be wider is drawn smaller (``size`` scaled down), so that it fits a
+        page column instead of being cut off at its edge.
 
     Returns
     -------
@@ -126,6 +131,11 @@ def plot_footprint_montage(
     space = max(1, int(round(nx * gap)))
     step = nx + space
     strip = np.full((ny, step * len(panels) - space), np.nan, dtype=np.float32)
+    top = ny * 1.18
+    right = strip.shape[1] + space
+    bar_px = 90 if colorbar else 0  # room for the colour bar beside the frames
+    if max_width is not None and size * right / top + bar_px > max_width:
+        size = max(60, int((max_width - bar_px) * top / right))
     xs, ys, bxs, bys, dots, labels, compass = [], [], [], [], [], [], []
     tx, ty = _to_plot(track_rows, track_cols, ny)
     lo = min(float(p[0].vmin) for p in panels)
@@ -158,8 +168,6 @@ def plot_footprint_montage(
         vdims=["counts"],
         bounds=(0, 0, width, ny),
     )
-    top = ny * 1.18
-    right = width + space
     bar = {"colorbar": True, "colorbar_opts": {"title": "counts"}} if colorbar else {}
     elements = [
         image.opts(cmap="gray", clim=(lo, hi), clipping_colors={"NaN": (0, 0, 0, 0)}, **bar),
@@ -188,11 +196,10 @@ def plot_footprint_montage(
             text_color="#1f4e9c",
         )
     )
-    # Room for the colour bar (about 90 screen pixels) besides the frames.
     frames_width = int(round(size * right / top))
     return hv.Overlay(elements).opts(
         height=size,
-        width=frames_width + (90 if colorbar else 0),
+        width=frames_width + bar_px,
         xlim=(0, right),
         ylim=(0, top),
         xaxis=None,

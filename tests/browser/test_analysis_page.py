@@ -7,7 +7,7 @@ import pytest
 
 from tests.app.test_analysis import build_analysis_demo
 from tests.browser.conftest import screenshot
-from tests.browser.probes import GLYPHS_JS, TITLES_JS
+from tests.browser.probes import FIGURE_BOXES_JS, GLYPHS_JS, TITLES_JS
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,6 +44,13 @@ def test_frames_track_box_and_intensity(page, tmp_path):
         assert "Curve" in glyphs or "Line" in glyphs  # the track and the intensity series
         assert page.get_by_text("Download montage (PNG)").count() == 1
         assert page.get_by_text("Download movie (mp4)").count() == 1
+        # Issue 13: at 1400 px the montage ran past the window and its colour bar was cut off.
+        # Every plot and the montage's colour bar lie inside the 1400 px wide window.
+        figures = page.evaluate(FIGURE_BOXES_JS)
+        assert page.viewport_size["width"] == 1400
+        assert all(f["canvas"][2] <= 1400 for f in figures), [f["canvas"] for f in figures]
+        bars = [bar for f in figures for bar in f["colorbars"]]
+        assert len(bars) == 1 and 0 <= bars[0][0] < bars[0][2] <= 1400, bars
         screenshot(page, "analysis")
 
         # The pass selector: choosing Swarm B's pass sets the window to it (plus five minutes).
