@@ -31,6 +31,8 @@ MAX_ROWS = 20
 #: Most keogram records listed (paged through) by one search.
 MAX_RECORDS = 5000
 #: The address's query parameters: the first and the last UTC day searched.
+#: Family names as their networks write them, where that is not the program in capitals.
+_FAMILY_NAMES = {"TREX": "TREx"}
 QUERY = {"start": utc_day(), "end": utc_day()}
 _DAY = pd.Timedelta(days=1)
 _ROW_COLUMNS = [
@@ -304,8 +306,10 @@ class KeogramistState(param.Parameterized):
                 self.start, self.end = self.first_day, self.last_day
 
     def dataset_families(self) -> list[str]:
-        """The families of the datasets offered (``"themis-asi"`` -> ``"THEMIS"``), sorted."""
-        return sorted({p.split("-")[0].upper() for p in self.param.programs.objects})
+        """The families of the datasets offered (``"themis-asi"`` -> ``"THEMIS"``, ``"trex"`` ->
+        ``"TREx"``, as the network writes it), sorted."""
+        names = {p.split("-")[0].upper() for p in self.param.programs.objects}
+        return sorted(_FAMILY_NAMES.get(n, n) for n in names)
 
     def select_datasets(self, family: str) -> None:
         """Search the datasets of one family only (e.g. ``"THEMIS"``: ``themis-asi``)."""

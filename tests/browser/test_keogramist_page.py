@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from aurorax.demo import build_demo
 from tests.app.test_keogramist import build_keogram_demo
 from tests.browser.conftest import click_until, screenshot
+from tests.browser.probes import GLYPHS_JS
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,4 +41,24 @@ def test_keograms_render_and_a_click_opens_the_fisheye(page, tmp_path):
         page.get_by_text("Daily movie, at").wait_for(timeout=30_000)
         assert page.locator("video").count() == 1
         screenshot(page, "keogramist-fisheye")
+    assert page.console_errors == []
+
+
+def test_a_trex_rgb_row_is_drawn_in_colour_beside_a_grey_themis_row(page, tmp_path):
+    data = tmp_path / "data"
+    db = data / "aurorax.duckdb"
+    build_demo(
+        db, start="2021-12-01", days=1, programs=["themis-asi", "trex"],
+        platforms=["gillam"], progress=False, image_nights=1, asi_dir=data / "asi",
+        products_dir=data / "products",
+    )  # fmt: skip
+    with running_server(db, data, path="/keogramist") as base:
+        page.goto(base + "/keogramist", wait_until="networkidle")
+        page.get_by_text("Page 1 of 1 (rows 1-2 of 2)").wait_for(timeout=30_000)
+        page.wait_for_function(f"({GLYPHS_JS})().includes('ImageRGBA')", timeout=30_000)
+        # One picture for both rows: RGBA, since one of them is in colour (issue 13).
+        assert page.evaluate(GLYPHS_JS).count("ImageRGBA") == 1
+        assert page.evaluate(GLYPHS_JS).count("Image") == 0
+        assert page.get_by_role("button", name="All TREx").count() == 1
+        screenshot(page, "keogramist-trex-colour")
     assert page.console_errors == []
