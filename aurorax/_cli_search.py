@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from aurorax._cli_util import db_option, library_errors, settings_for
+from aurorax._cli_util import db_option, existing_db_path, library_errors, settings_for
 
 __all__ = ["search"]
 
@@ -30,13 +30,12 @@ def search() -> None:
 
 
 def _read_query(query_file: str) -> dict:
-    text = sys.stdin.read() if query_file == "-" else None
-    name = "standard input" if text is not None else query_file
-    if text is None:
-        path = Path(query_file)
-        if not path.is_file():
-            raise click.ClickException(f"query file {query_file} does not exist")
-        text = path.read_text()
+    if query_file == "-":
+        name, text = "standard input", sys.stdin.read()
+    elif Path(query_file).is_file():
+        name, text = query_file, Path(query_file).read_text()
+    else:
+        raise click.ClickException(f"query file {query_file} does not exist")
     try:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -58,12 +57,7 @@ def _location(db: Path | None, source: str | None):
         if "://" not in source and not Path(source).expanduser().exists():
             raise click.ClickException(f"--from {source}: no such file or directory")
         return source
-    path = settings_for(db).db_path
-    if not path.exists():
-        raise click.ClickException(
-            f"no repository at {path}; build the demo with 'aurorax demo build' or pass --db"
-        )
-    return path
+    return existing_db_path(settings_for(db).db_path)
 
 
 def _summary(result) -> str:

@@ -8,7 +8,7 @@ import click
 
 from aurorax.config import ConfigError, load_settings
 
-__all__ = ["db_option", "library_errors", "open_read_only", "settings_for"]
+__all__ = ["db_option", "existing_db_path", "library_errors", "open_read_only", "settings_for"]
 
 
 def settings_for(db: Path | None):
@@ -42,11 +42,16 @@ db_option = click.option(
 )
 
 
-def open_read_only(path: Path):
-    from aurorax.engine import Repository
-
+def existing_db_path(path: Path) -> Path:
+    """``path``, or a CLI error naming it when there is no repository file there."""
     if not path.exists():
         raise click.ClickException(
             f"no repository at {path}; build the demo with 'aurorax demo build' or pass --db"
         )
-    return Repository(path, read_only=True)
+    return path
+
+
+def open_read_only(path: Path):
+    from aurorax.engine import Repository
+
+    return Repository(existing_db_path(path), read_only=True)

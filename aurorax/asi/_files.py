@@ -13,8 +13,9 @@ The image programs (:data:`IMAGE_PROGRAMS`) are ``"themis"`` and ``"rego"`` (one
 and hour) and ``"trex"`` (TREx RGB colour: one HDF5 file per minute, in the UCalgary open data
 site's ``sort_by_project/TREx/RGB/stream0/`` tree as it is, under the imager's device folder
 ``<site>_rgb-<NN>``; every device folder of a site is searched). The ``themis/stream0/`` tree is
-the UCalgary open data site's ``sort_by_project/THEMIS/asi/stream0/`` tree as it is. A download fetches ``<base_url>/<relative path>`` into ``<asi_dir>/<relative path>``
-with :func:`._download.fetch_file` (cached, resumable, size- and checksum-checked, retried). The
+the UCalgary open data site's ``sort_by_project/THEMIS/asi/stream0/`` tree as it is. A download
+fetches ``<base_url>/<relative path>`` into ``<asi_dir>/<relative path>`` with
+:func:`._download.fetch_file` (cached, resumable, size- and checksum-checked, retried). The
 minute files of an hour of ``"trex"`` are found on a mirror from its HTML folder listings (the day
 folder, then the device's ``ut<HH>/`` folder), as the UCalgary site and ``python -m http.server``
 serve them.

@@ -29,7 +29,7 @@ minutes at 3 s with binning 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,6 +331,11 @@ def _operating_frames(minutes, hour: pd.Timestamp, grid: pd.DatetimeIndex) -> pd
     return keep.union(here[:1])
 
 
+def _write_trex(path, site_uid, times, frames):
+    device = f"rgb-{TREX_DEVICE_UID:02d}"
+    write_trex_rgb_h5(path, site_uid, device, times, frames, {"demo": "aurorax demo (synthetic)"})
+
+
 @dataclass(frozen=True)
 class _Layout:
     """How the frames of one hour of a demo imager become files of the ASI core's layout."""
@@ -338,6 +343,7 @@ class _Layout:
     program: str  # aurorax.asi image program
     binning_factor: float  # model block size relative to THEMIS's (the same ground size)
     per_minute: bool  # one file per minute (TREx RGB) rather than per hour
+    write: Callable  # (path, site_uid, times, frames) -> writes the file
 
     def files(self, site_uid: str, hour: pd.Timestamp, times: pd.DatetimeIndex, asi_dir: Path):
         """``(path, frame positions)`` of each file the frames at ``times`` go to."""
@@ -352,23 +358,17 @@ class _Layout:
             for m in minutes.unique()
         ]
 
-    def write(self, path: Path, site_uid: str, times, frames) -> None:
-        _WRITERS[self.program](path, site_uid, times, frames)
 
-
-_WRITERS = {
-    "themis": lambda path, uid, t, f: write_themis_cdf(path, uid, t, f, exposure_s=1.0),
-    "rego": lambda path, uid, t, f: write_rego_cdf(path, uid, t, f, exposure_s=2.0),
-    "trex": lambda path, uid, t, f: write_trex_rgb_h5(
-        path, uid, f"rgb-{TREX_DEVICE_UID:02d}", t, f, {"demo": "aurorax demo (synthetic)"}
-    ),
-}
 _LAYOUTS = {
-    "themis": _Layout("themis", 1.0, False),
-    "rego": _Layout("rego", 2.0, False),
+    "themis": _Layout(
+        "themis", 1.0, False, lambda p, uid, t, f: write_themis_cdf(p, uid, t, f, exposure_s=1.0)
+    ),
+    "rego": _Layout(
+        "rego", 2.0, False, lambda p, uid, t, f: write_rego_cdf(p, uid, t, f, exposure_s=2.0)
+    ),
     # TREx RGB: the model once per 4 x 4 of its (twice as large) pixels, half THEMIS's ground
     # resolution (~11 km at zenith, still below the arcs' 15-40 km): a quarter of the cost.
-    "trex": _Layout("trex", 1.0, True),
+    "trex": _Layout("trex", 1.0, True, _write_trex),
 }
 
 

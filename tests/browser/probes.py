@@ -31,17 +31,22 @@ TITLES_JS = """() => {
 }"""
 
 
-# Page boxes (CSS pixels, [left, top, right, bottom]) of every figure's canvas and colour bars.
+# Page boxes (CSS pixels, [left, top, right, bottom]) of every figure's canvas and of its shown
+# legends and colour bars.
 FIGURE_BOXES_JS = """() => {
     const out = [];
     const walk = (view) => {
         if (view.model.type === "Figure") {
             const c = view.canvas_view.el.getBoundingClientRect();
             const page = (b) => [c.left + b.x0, c.top + b.y0, c.left + b.x1, c.top + b.y1];
-            const colorbars = [...view.renderer_views.values()]
-                .filter((r) => r.model.type === "ColorBar" && r.model.visible)
+            const shown = (type) => [...view.renderer_views.values()]
+                .filter((r) => r.model.type === type && r.model.visible)
                 .map((r) => page(r.bbox));
-            out.push({canvas: [c.left, c.top, c.right, c.bottom], colorbars});
+            out.push({
+                canvas: [c.left, c.top, c.right, c.bottom],
+                legends: shown("Legend"),
+                colorbars: shown("ColorBar"),
+            });
         }
         for (const child of view.child_views || []) walk(child);
     };

@@ -7,6 +7,7 @@ import pytest
 
 from tests.app.test_explorer import build_explorer_data
 from tests.browser.conftest import screenshot
+from tests.browser.probes import FIGURE_BOXES_JS
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,25 +32,6 @@ GLYPHS_JS = """() => {
 
 PLOTS_JS = """() => Bokeh.documents.flatMap((doc) => [...doc.all_models])
     .filter((m) => m.renderers !== undefined && m.toolbar !== undefined).length"""
-
-
-# Page boxes (CSS pixels, [left, top, right, bottom]) of every figure's canvas and shown legends.
-LEGENDS_JS = """() => {
-    const out = [];
-    const walk = (view) => {
-        if (view.model.type === "Figure") {
-            const c = view.canvas_view.el.getBoundingClientRect();
-            const page = (b) => [c.left + b.x0, c.top + b.y0, c.left + b.x1, c.top + b.y1];
-            const legends = [...view.renderer_views.values()]
-                .filter((r) => r.model.type === "Legend" && r.model.visible)
-                .map((r) => page(r.bbox));
-            out.push({canvas: [c.left, c.top, c.right, c.bottom], legends});
-        }
-        for (const child of view.child_views || []) walk(child);
-    };
-    for (const view of Object.values(Bokeh.index)) walk(view);
-    return out;
-}"""
 
 
 def _inside(box, outer) -> bool:
@@ -79,7 +61,7 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
 
         # Issue 13: at 1400 px the spacecraft legend, right of the colour bar, was cut off. It is
         # drawn whole, in the window as the page opens.
-        (figure,) = page.evaluate(LEGENDS_JS)
+        (figure,) = page.evaluate(FIGURE_BOXES_JS)
         (legend,) = figure["legends"]
         viewport = [0, 0, page.viewport_size["width"], page.viewport_size["height"]]
         assert viewport[2:] == [1400, 900]
@@ -121,7 +103,7 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
             timeout=30_000,
         )
         screenshot(page, "explorer-day-link")
-        (figure,) = page.evaluate(LEGENDS_JS)
+        (figure,) = page.evaluate(FIGURE_BOXES_JS)
         assert figure["legends"] == []  # no spacecraft: no empty legend box
         # A day picked on the page replaces it there; its spacecraft get their legend.
         picker.locator("input[type=text]").click()
@@ -131,5 +113,7 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
             "() => window.location.search === '?day=2021-12-01&minute=375&lat=60.0&lon=-100.0'",
             timeout=30_000,
         )
-        page.wait_for_function(f"() => ({LEGENDS_JS})()[0].legends.length === 1", timeout=30_000)
+        page.wait_for_function(
+            f"() => ({FIGURE_BOXES_JS})()[0].legends.length === 1", timeout=30_000
+        )
     assert page.console_errors == []
