@@ -1,10 +1,11 @@
 """Image-file availability of the repository's all-sky imagers, for the availability page.
 
-For each ground imager the ASI core can read (THEMIS ASI, REGO) and each UTC day: how many of
-the minutes the imager is expected to operate (its dark-sky minutes, the Sun below -12 degrees at
-the site) lie in an hour that has an image file under the ASI data folder. Image files are hourly,
-so the files are counted by name (one folder listing per imager and month,
-``aurorax.asi.local_image_hours``), never opened.
+For each ground imager the ASI core can read (THEMIS ASI, REGO, TREx RGB) and each UTC day: how
+many of the minutes the imager is expected to operate (its dark-sky minutes, the Sun below -12
+degrees at the site) lie in an hour that has an image file under the ASI data folder. The files are
+counted by name per hour (``aurorax.asi.local_image_hours``: one folder listing per imager and
+month for the hourly CDFs of THEMIS and REGO, per day and device hour for the TREx RGB minute
+files), never opened: an hour with a file, or with any minute file, covers the hour.
 """
 
 from __future__ import annotations
@@ -43,24 +44,28 @@ IMAGE_AVAILABILITY_COLUMNS = [
 
 _MINUTES_PER_HOUR = 60
 _MARGIN_DEG = 2.0
-# The reader families with hourly CDF files in the THEMIS-style layout (``aurorax.asi._files``),
-# which ``local_image_hours`` lists.
-_HOURLY_PROGRAMS = ("themis", "rego")
+# The image programs of ``aurorax.asi.find_image_files`` / ``local_image_hours``: hourly CDFs of
+# THEMIS and REGO, TREx RGB colour minute files. TREx's other imagers (NIR, blue-line) share the
+# program "trex" but not those files, so TREx counts only for an RGB instrument type.
+_IMAGE_PROGRAMS = ("themis", "rego", "trex")
+_TREX_RGB_INSTRUMENT = "rgb"
 
 
 def imager_reader(source) -> tuple[str, str] | None:
     """``(reader program, site_uid)`` of an all-sky imager data source, or None.
 
-    A ground data source is an imager the ASI core can look up when its program names a reader
-    family with hourly files (``themis-asi`` -> ``themis``, ``rego``) and its
-    metadata gives the ``site_uid``.
+    A ground data source is an imager the ASI core can look up when its program names an image
+    program of the ASI core (``themis-asi`` -> ``themis``, ``rego``, and ``trex`` when the
+    instrument type is TREx RGB's, ``"RGB ASI"``) and its metadata gives the ``site_uid``.
     """
     if source.source_type != "ground":
         return None
     program = source.program.lower()
     core = "themis" if program.startswith("themis") else program
     uid = (source.metadata or {}).get("site_uid")
-    if core not in _HOURLY_PROGRAMS or not uid:
+    if core not in _IMAGE_PROGRAMS or not uid:
+        return None
+    if core == "trex" and not source.instrument_type.lower().startswith(_TREX_RGB_INSTRUMENT):
         return None
     return core, str(uid).lower()
 
@@ -145,8 +150,8 @@ def image_availability(
         Data sources (``aurorax.engine.DataSource``); those that are not all-sky imagers of a
         known reader family (see :func:`imager_reader`) are left out.
     asi_dir
-        The ASI data folder (THEMIS-style layout; None = ``settings.asi_dir``); nothing is
-        downloaded.
+        The ASI data folder (the ASI core's layout, ``aurorax.asi.image_path``; None =
+        ``settings.asi_dir``); nothing is downloaded.
     start, end
         UTC days ``[start, end)``.
     ephemeris
@@ -159,7 +164,8 @@ def image_availability(
     pandas.DataFrame
         ``data_source, day`` (UTC midnight), ``expected_minutes`` (dark-sky minutes of the day;
         0 = the imager is not expected to operate), ``image_minutes`` (expected minutes in an
-        hour that has an image file: an hour's file is taken to cover the hour, never opened;
+        hour that has an image file: an hour's file, or any TREx RGB minute file of the hour, is
+        taken to cover the hour, never opened;
         for an imager without a location, 60 minutes per file-hour up to the expected minutes)
         and ``image_hours`` (hours of the day with a file), one row per imager and day, ordered
         by data source and day.

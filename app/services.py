@@ -305,92 +305,36 @@ __all__ += ["asi_mosaic_at", "imager_hours", "space_ephemeris"]
 
 
 def _ground_imagers(db_path: Path) -> tuple:
-    # (core program, site_uid, display name) of the repository's all-sky imagers.
-    rows = []
-    for source in data_sources(db_path):
-        uid = (source.metadata or {}).get("site_uid")
-        if source.source_type == "ground" and uid and source.program in ("themis-asi", "rego"):
-            rows.append((_imager_program(source.program), uid, source.display_name))
-    return tuple(sorted(set(rows)))
+    # (reader program, site_uid, display name) of the repository's all-sky imagers with image
+    # files the ASI core reads: THEMIS ASI, REGO and TREx RGB.
+    from app._mosaic import mosaic_imagers
 
-
-def _hour_files(asi_dir: Path, imagers: tuple, hour) -> tuple:
-    # The hourly file of each imager that has one: one stat each (find_image_files per imager
-    # and hour cost half a second for a day's 24 hours).
-    from aurorax.asi import image_path
-
-    found = []
-    for core, uid, name in imagers:
-        path = image_path(core, uid, hour, asi_dir)
-        if path.is_file():
-            found.append((core, uid, name, str(path), path.stat().st_mtime_ns))
-    return tuple(found)
+    return mosaic_imagers(data_sources(db_path))
 
 
 def imager_hours(db_path: Path, asi_dir: Path, day) -> list:
     """UTC hours (``pd.Timestamp``) of ``day`` with at least one image file under ``asi_dir``."""
-    imagers = _ground_imagers(db_path)
-    start = pd.Timestamp(day).tz_localize("UTC")
-    hours = pd.date_range(start, periods=24, freq="h")
-    return [h for h in hours if _hour_files(Path(asi_dir), imagers, h)]
+    from app._mosaic import image_hours
 
-
-@pn.cache(max_items=8, policy="LRU")
-def _hour_mosaic(asi_dir: str, hour, files: tuple):
-    from aurorax.asi import Imager, Mosaic
-
-    imagers, names = [], []
-    for core, uid, name, path, _ in files:
-        imagers.append(
-            Imager(
-                uid,
-                hour,
-                hour + pd.Timedelta(hours=1),
-                program=core,
-                files=[path],
-                asi_dir=Path(asi_dir),
-                download=False,
-            )
-        )
-        names.append(name)
-    return Mosaic.from_imagers(imagers), tuple(names)
+    return image_hours(Path(asi_dir), _ground_imagers(db_path), day)
 
 
 def asi_mosaic_at(db_path: Path, asi_dir: Path, time):
-    """The all-sky images of the minute ``time`` regridded onto the 1024 x 512 global grid.
-
-    Each imager with a file for that hour contributes its frame nearest ``time`` if it lies within
-    half a cadence (at least 30 s); nothing is downloaded.
+    """The all-sky images of the minute ``time`` on the 1024 x 512 global grid: THEMIS ASI and
+    REGO in the grey layer, TREx RGB in the colour layer (``app._mosaic.mosaic_at``; each imager
+    with a file that hour contributes its frame nearest ``time`` within half a cadence, at least
+    30 s); nothing is downloaded.
 
     Returns
     -------
-    grid : numpy.ndarray or None
-        ``(512, 1024)`` float32 (``Mosaic.regrid``), None when no imager has a file that hour.
-    names : tuple of str
-        Display names of the imagers that contributed a frame.
+    app._mosaic.AsiMosaic
+        ``(grid, colour, names)``: the ``(512, 1024)`` grey and ``(512, 1024, 3)`` colour
+        float32 layers (None where no imager of the kind contributed) and the display names of
+        the imagers that contributed a frame.
     """
-    import numpy as np
+    from app._mosaic import mosaic_at
 
-    from aurorax.asi import AsiError
-
-    time = pd.Timestamp(time)
-    hour = time.floor("h")
-    files = _hour_files(Path(asi_dir), _ground_imagers(db_path), hour)
-    if not files:
-        return None, ()
-    mosaic, names = _hour_mosaic(str(asi_dir), hour, files)
-    frames, seen = [], []
-    for imager, name in zip(mosaic.imagers, names, strict=True):
-        cadence = imager.cadence_s
-        max_offset = max(30.0, cadence / 2 if np.isfinite(cadence) else 30.0)
-        try:
-            frames.append(imager.frame_at(time, max_offset_s=max_offset)[1])
-            seen.append(name)
-        except AsiError:
-            frames.append(None)
-    if not seen:
-        return None, ()
-    return mosaic.regrid(frames), tuple(seen)
+    return mosaic_at(Path(asi_dir), _ground_imagers(db_path), time)
 
 
 @cached_on_repository(max_items=64)
@@ -446,11 +390,14 @@ def _span_image_hours(db_path: str, asi_dir: str, core: str, uid: str):
 
 @cached_on_repository(max_items=16)
 def analysis_imagers(db_path: Path, asi_dir: Path) -> tuple:
-    """(reader program, site_uid, display name) of the repository's all-sky imagers that have
-    image files under ``asi_dir`` within the repository's time span; nothing is downloaded."""
+    """(reader program, site_uid, display name) of the repository's all-sky imagers (THEMIS
+    ASI, REGO and TREx RGB: ``app._analysis_data.ANALYSIS_PROGRAMS``) that have image files
+    under ``asi_dir`` within the repository's time span; nothing is downloaded."""
+    from app._analysis_data import analysis_imager_rows
+
     return tuple(
         (core, uid, name)
-        for core, uid, name in _ground_imagers(Path(db_path))
+        for core, uid, name in analysis_imager_rows(data_sources(Path(db_path)))
         if len(_span_image_hours(db_path, str(asi_dir), core, uid))
     )
 
@@ -464,7 +411,8 @@ def analysis_passes(
     The conjunction search (north B-trace, field-of-view mode at 110 km and
     ``min_elevation_deg``) of the imager (``program:site_uid``, as ``analysis_imagers``) and the
     spacecraft platform over the hours with local image files; only passes with images are
-    kept. Returns ``start, end`` (UTC, inclusive minutes) and ``min_distance_km``, time-sorted.
+    kept (of a minute-file imager, TREx RGB: with a frame during the pass). Returns ``start,
+    end`` (UTC, inclusive minutes) and ``min_distance_km``, time-sorted.
     """
     from aurorax.engine import search_conjunctions as _search
 
@@ -508,9 +456,12 @@ def analysis_passes(
     if found.empty:
         return empty
     rows = found[["start", "end", "min_distance_km"]].sort_values("start")
-    # Only the passes with images: their first or last minute in an hour that has a file.
+    # Only the passes with images: their first or last minute in an hour that has a file, and
+    # for minute-file imagers (TREx RGB) a file in one of their minutes.
+    from app._analysis_data import passes_with_frames
+
     with_images = rows["start"].dt.floor("h").isin(hours) | rows["end"].dt.floor("h").isin(hours)
-    return rows[with_images].reset_index(drop=True)
+    return passes_with_frames(rows[with_images].reset_index(drop=True), core, uid, asi_dir)
 
 
 def analysis_spacecraft(db_path: Path) -> tuple:

@@ -9,7 +9,7 @@ Sub-commands
 ``aurorax ingest-ephemeris FILES``  spacecraft ephemeris from TLE / CDF position files (resumable)
 ``aurorax import-aurorax-json FILES``  ephemeris and data product records exported from AuroraX (JSON)
 ``aurorax search conjunctions QUERY.json``  a conjunction search (unsplit, split by time, or on Dask)
-``aurorax serve``          start the web dashboard and HTTP API (building the demo first if missing)
+``aurorax serve``          start the web dashboard and HTTP API (building the demo first if missing or old)
 ``aurorax keys ...``       create, list and revoke API keys for writes through the HTTP API
 
 Every sub-command takes ``--db PATH``; without it the path comes from :mod:`aurorax.config`.
@@ -360,7 +360,8 @@ def import_aurorax_json(files, db, create_sources, progress) -> None:
     "--build-demo/--no-build-demo",
     default=True,
     show_default=True,
-    help="Build the demo data set first if the repository file does not exist.",
+    help="Build the demo data set first if the repository file does not exist, or rebuild "
+    "it if it is a demo built by an older aurorax (an older demo build version).",
 )
 @click.option(
     "--read-only",
@@ -412,20 +413,23 @@ def serve(
     settings = settings_for(db)
     if host is not None or port is not None:
         settings = load_settings(db_path=settings.db_path, host=host, port=port)
-    if not settings.db_path.exists():
-        if not build_demo:
-            raise click.ClickException(f"no repository at {settings.db_path}")
-        from aurorax.demo import build_demo as _build
+    if build_demo:
+        from aurorax.demo import prepare_demo
 
-        click.echo(f"first start: building the demo data set into {settings.db_path}")
-        summary = _build(
+        # A missing file is built; a demo built by an older (or unknown) demo build version is
+        # rebuilt with its span and seed, saying why; a current demo or other data is reused.
+        summary = prepare_demo(
             settings.db_path,
             start=dt.date(2021, 12, 1),
+            echo=click.echo,
             progress=True,
             asi_dir=settings.asi_dir,
             products_dir=settings.products_dir,
         )
-        click.echo(str(summary))
+        if summary is not None:
+            click.echo(str(summary))
+    elif not settings.db_path.exists():
+        raise click.ClickException(f"no repository at {settings.db_path}")
     try:
         from app.main import serve as _serve
     except ImportError as exc:  # the web extras are optional for library users

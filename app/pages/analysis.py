@@ -5,12 +5,16 @@ imager's sky; each fisheye frame of the window gets the mean counts inside an eq
 around the footprint. The page shows a row of frames with the track, the footprint and the box,
 the intensity time series, and exports the montage (PNG) and the animation (mp4).
 
+A colour imager (TREx RGB) is drawn in its colours, its three channels on one scale (written under
+the frames, in place of a grey scale's colour bar); its intensity is one curve per channel (R, G,
+B in their colours) and the mean of the three in black (``aurorax.asi.footprint_intensity``).
+
 URL parameters (so the Conjunction search page can link in)::
 
     ./analysis?site=gill&spacecraft=swarmb&start=2021-12-01T05:00:00&end=2021-12-01T05:10:00
 
 ``site`` is the imager's site_uid (``program:site_uid`` to pick among programs, e.g.
-``rego:gill``), ``spacecraft`` a platform, ``start``/``end`` UTC ISO times (``[start, end)``).
+``rego:gill``, ``trex:gill``), ``spacecraft`` a platform, ``start``/``end`` UTC ISO times (``[start, end)``).
 A value that cannot be used leaves the page at its default for it, and the status says why.
 """
 
@@ -137,7 +141,8 @@ class AnalysisPage(pn.viewable.Viewer):
                 f"{FOOTPRINT_KM:g} km in the imager's sky: the track (red line), the footprint at "
                 "each frame (red dot) and the equal-area box around it (yellow), and the mean "
                 "counts inside the box, frame by frame (the track is interpolated to the frame "
-                "times)."
+                "times). A TREx RGB imager is shown in colour, its red, green and blue counts on "
+                "one scale, and its intensity is a curve per channel and their mean."
             ),
             status_alert(s.param.status),
             controls,

@@ -52,9 +52,10 @@ One row per data source, one cell per UTC day, days in date order. The layers:
   only have records for the minutes they were operating, so a winter night of full operation
   shows about half a day, and daylight looks the same as missing data.
 * **Data products**: the number of data product records (keograms, movies) of the day.
-* **Image files**: for each all-sky imager with hourly image files (THEMIS ASI, REGO), the
-  fraction of its expected operating minutes (its dark-sky minutes: the Sun more than 12 degrees
-  below the horizon at the site) that lie in an hour with an image file in `{asi_dir}`.
+* **Image files**: for each all-sky imager with image files the ASI core reads (THEMIS ASI and
+  REGO hourly files, TREx RGB minute files), the fraction of its expected operating minutes (its
+  dark-sky minutes: the Sun more than 12 degrees below the horizon at the site) that lie in an
+  hour with an image file (for TREx RGB: any minute file of the hour) in `{asi_dir}`.
   **Missing** (purple) means the imager was expected to operate but there is no image file;
   **not expected** (grey, hatched) means the Sun stayed above -12 degrees all day at the site
   (for an imager whose location is unknown: no operating minutes in the ephemeris), which is
@@ -207,8 +208,8 @@ class AvailabilityPage(pn.viewable.Viewer):
             return pn.pane.HoloViews(plot, sizing_mode="stretch_width")
         if _KINDS[self.state.kind] == "image_files" and self.state.days():
             return pn.pane.Markdown(
-                "No all-sky imager with hourly image files (THEMIS ASI, REGO) and a site code "
-                "among the chosen data sources."
+                "No all-sky imager with image files (THEMIS ASI, REGO, TREx RGB) and a site "
+                "code among the chosen data sources."
             )
         return pn.pane.Markdown("No records in the chosen days.")
 

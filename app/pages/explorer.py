@@ -47,7 +47,7 @@ class ExplorerState(param.Parameterized):
     """Inputs, results and status of the Event Explorer (no widgets)."""
 
     db_path = param.String(doc="Repository file being shown.")
-    asi_dir = param.String(doc="Folder of the all-sky image files (THEMIS-style layout).")
+    asi_dir = param.String(doc="Folder of the all-sky image files (aurorax.asi layout).")
     day = param.Date(default=None, allow_None=True, doc="UTC day shown.")
     minute = param.Integer(default=0, bounds=(0, 1439), doc="Minute of the day shown (UTC).")
     central_lat = param.Number(default=60.0, bounds=(-90, 90), doc="Latitude facing the viewer.")
@@ -58,7 +58,9 @@ class ExplorerState(param.Parameterized):
         default=list(DEFAULT_GLOBE_LAYERS), objects=list(GLOBE_LAYERS), doc="Layers drawn."
     )
     cmap = param.Selector(
-        default="aurora (green)", objects=list(IMAGE_CMAPS), doc="Colour map of the images."
+        default="aurora (green)",
+        objects=list(IMAGE_CMAPS),
+        doc="Colour map of the monochrome images (TREx RGB is drawn in its own colours).",
     )
     image_alpha = param.Number(default=1.0, bounds=(0.0, 1.0), doc="Opacity of the images.")
     oval_q = param.Selector(
@@ -70,7 +72,12 @@ class ExplorerState(param.Parameterized):
     track_minutes = param.Integer(
         default=45, bounds=(1, 360), doc="Footprint tracks span this many minutes either side."
     )
-    grid = param.Array(default=None, allow_None=True, doc="ASI mosaic on the global grid.")
+    grid = param.Array(
+        default=None, allow_None=True, doc="Monochrome ASI mosaic (THEMIS, REGO), global grid."
+    )
+    colour_grid = param.Array(
+        default=None, allow_None=True, doc="Colour ASI mosaic (TREx RGB), global grid x RGB."
+    )
     imagers = param.List(default=[], doc="Imagers that contributed a frame.")
     ephemeris = param.DataFrame(default=None, allow_None=True, doc="Spacecraft in the window.")
     image_hours = param.List(default=[], doc="UTC hours of the day that have image files.")
@@ -124,12 +131,14 @@ class ExplorerState(param.Parameterized):
             self._hours_of = self.day
         messages = []
         try:
-            grid, names = services.asi_mosaic_at(Path(self.db_path), Path(self.asi_dir), time)
+            grid, colour, names = services.asi_mosaic_at(
+                Path(self.db_path), Path(self.asi_dir), time
+            )
         except Exception as exc:
-            grid, names = None, ()
+            grid, colour, names = None, None, ()
             messages.append(f"Cannot read the all-sky images: {exc}")
         else:
-            if grid is None:
+            if not names:
                 hours = ", ".join(f"{h:%H}" for h in self.image_hours) or "none"
                 messages.append(
                     f"No all-sky images at {time:%Y-%m-%d %H:%M} UTC "
@@ -147,7 +156,7 @@ class ExplorerState(param.Parameterized):
             if ephemeris.empty:
                 messages.append(f"No spacecraft records around {time:%Y-%m-%d %H:%M} UTC.")
         with param.parameterized.batch_call_watchers(self):
-            self.grid = grid
+            self.grid, self.colour_grid = grid, colour
             self.imagers = list(names)
             self.ephemeris = ephemeris
             self.status = " ".join(messages)
@@ -180,6 +189,7 @@ class ExplorerState(param.Parameterized):
             central_lat=self.central_lat,
             central_lon=self.central_lon,
             grid_values=self.grid,
+            colour_values=self.colour_grid,
             ephemeris=self.ephemeris,
             time=time,
             layers=self.layers,
@@ -195,8 +205,15 @@ class ExplorerState(param.Parameterized):
     def caption(self) -> str:
         """What the globe shows: the imagers with a frame, the symbols, the oval's model."""
         imagers = ", ".join(self.imagers) if self.imagers else "none this minute"
-        text = (
-            f"ASI images: {imagers}. Triangles: spacecraft positions; circles: their north and "
+        text = f"ASI images: {imagers}. "
+        if self.colour_grid is not None:
+            text += (
+                "TREx RGB in true colour (the dark sky transparent, brighter aurora more "
+                "opaque), the others through the colour map; where fields of view overlap, the "
+                "imager seeing the sky higher is drawn (at a shared site, the colour one). "
+            )
+        text += (
+            "Triangles: spacecraft positions; circles: their north and "
             "south B-trace footprints; lines: footprint tracks (one colour per spacecraft; "
             "hover for names and coordinates)."
         )
@@ -230,6 +247,7 @@ class ExplorerPage(pn.viewable.Viewer):
             pn.bind(
                 lambda *_: s.globe(),
                 s.param.grid,
+                s.param.colour_grid,
                 s.param.ephemeris,
                 s.param.central_lat,
                 s.param.central_lon,

@@ -46,6 +46,7 @@ from ._projection import (
     default_altitude_km,
     make_fisheye,
     project_frame,
+    rgb_levels,
 )
 from ._registry import (
     AsiError,
@@ -104,6 +105,7 @@ __all__ = [
     "project_frame",
     "read_skymap",
     "register_reader",
+    "rgb_levels",
     "skymap_file_date",
     "skymap_folder",
     "write_rego_cdf",
@@ -140,6 +142,7 @@ from ._animate import (  # noqa: E402  (tools build on the names above)
     write_movie,
 )
 from ._conjunction import (  # noqa: E402
+    CHANNEL_COLUMNS,
     AzEl,
     equal_area_mask,
     footprint_intensity,
@@ -164,6 +167,7 @@ __all__ += [
     "stored_keogram",
     "AnimationFrame",
     "AzEl",
+    "CHANNEL_COLUMNS",
     "animate_fisheye",
     "animate_map",
     "equal_area_mask",

@@ -7,7 +7,9 @@ one matplotlib figure is reused for all frames: artists the caller added are rem
 generator advances, so render or write each frame before asking for the next one.
 
 Colour limits are fixed for a whole animation (no flicker): by default the ASI core's fisheye
-percentiles (:data:`aurorax.asi.FISHEYE_PERCENTILES`) of the first frame's sky pixels.
+percentiles (:data:`aurorax.asi.FISHEYE_PERCENTILES`) of the first frame's sky pixels. Colour frames
+(TREx RGB, ``(y, x, 3)``) are drawn in their own colours, the three channels scaled together between
+those limits (:func:`aurorax.asi.rgb_levels`); the colour map applies to monochrome frames only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._projection import DEFAULT_MIN_ELEVATION_DEG, make_fisheye, project_frame
+from ._projection import DEFAULT_MIN_ELEVATION_DEG, make_fisheye, project_frame, rgb_levels
 
 __all__ = [
     "AnimationFrame",
@@ -50,7 +52,8 @@ class AnimationFrame:
     time
         Frame time (UTC).
     image
-        The imager's counts ``(y, x)`` (aurorax orientation: row 0 north edge, x eastward).
+        The imager's counts ``(y, x)``, or ``(y, x, 3)`` red, green, blue for a colour imager
+        (aurorax orientation: row 0 north edge, x eastward).
     rgb
         ``(height, width, 3)`` uint8 picture in RGB mode (draw by assigning pixels; image pixel
         ``[row, col]`` covers ``rgb[row * scale:(row + 1) * scale, col * scale:(col + 1) * scale]``),
@@ -154,9 +157,10 @@ def iter_fisheye_frames(
         with the time stamp and site written in a corner; ``"rgb"``: a bare uint8 RGB array
         (fast; draw by setting pixels).
     cmap
-        Matplotlib colour map name.
+        Matplotlib colour map name (monochrome frames; colour frames keep their colours).
     vmin, vmax
-        Colour limits in counts; default: the first frame's fisheye percentiles.
+        Colour limits in counts; default: the first frame's fisheye percentiles. The three
+        channels of a colour frame are scaled together between them.
     scale
         Output pixels per image pixel (integer), so that overlays are legible.
     label
@@ -178,6 +182,15 @@ def iter_fisheye_frames(
     lo, hi = _colour_limits(skymap, first[1], first[0], vmin, vmax)
     sky = np.isfinite(skymap.elevation)
 
+    colour = first[1].ndim == 3
+    if mode == "rgb" and colour:
+        for index, (time, frame) in enumerate(frames):
+            level = np.nan_to_num(rgb_levels(frame, lo, hi, sky), nan=0.0)
+            rgb = (level * 255.0).round().astype(np.uint8)
+            if scale > 1:
+                rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+            yield AnimationFrame(index, time, frame, rgb=rgb)
+        return
     if mode == "rgb":
         lut = _lookup_table(cmap)
         for index, (time, frame) in enumerate(frames):
@@ -188,14 +201,14 @@ def iter_fisheye_frames(
             yield AnimationFrame(index, time, frame, rgb=rgb)
         return
 
-    ny, nx = first[1].shape
+    ny, nx = first[1].shape[:2]
     fig = _agg_figure((nx * scale / 100, ny * scale / 100), 100)
     fig.set_facecolor("black")  # the sky outside the lens circle (NaN) shows the figure
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     shown = ax.imshow(
-        np.zeros((ny, nx)), cmap=cmap, vmin=lo, vmax=hi, origin="upper",
-        extent=(-0.5, nx - 0.5, ny - 0.5, -0.5), interpolation="nearest",
+        np.zeros((ny, nx, 4) if colour else (ny, nx)), cmap=cmap, vmin=lo, vmax=hi,
+        origin="upper", extent=(-0.5, nx - 0.5, ny - 0.5, -0.5), interpolation="nearest",
     )  # fmt: skip
     stamp = ax.text(0.02, 0.98, "", color="white", va="top", ha="left", transform=ax.transAxes,
                     fontsize=max(6, 4 * scale))  # fmt: skip
@@ -204,7 +217,12 @@ def iter_fisheye_frames(
     caller = _CallerArtists(ax)
     for index, (time, frame) in enumerate(frames):
         caller.clear()
-        shown.set_data(np.where(sky, frame.astype(np.float32), np.nan))
+        if colour:
+            # Opaque sky, transparent elsewhere (the black figure shows), as NaN does in grey.
+            level = np.nan_to_num(rgb_levels(frame, lo, hi, sky), nan=0.0)
+            shown.set_data(np.concatenate([level, sky[..., None].astype(np.float32)], axis=2))
+        else:
+            shown.set_data(np.where(sky, frame.astype(np.float32), np.nan))
         if label:
             stamp.set_text(f"{skymap.site_uid.upper()} {time:%Y-%m-%d %H:%M:%S} UTC")
         yield AnimationFrame(index, time, frame, figure=fig, ax=ax)
@@ -241,7 +259,8 @@ def iter_map_frames(
     lon_bounds, lat_bounds
         Map extent in degrees; default: the mapped field of view.
     cmap, vmin, vmax
-        Colour map and fixed colour limits (default: the first frame's fisheye percentiles).
+        Colour map and fixed colour limits (default: the first frame's fisheye percentiles); a
+        colour frame is drawn in its colours, the channels scaled together between the limits.
     figsize, dpi
         Figure size in inches and resolution.
 
@@ -256,7 +275,8 @@ def iter_map_frames(
     skymap = imager.skymap
     lo, hi = _colour_limits(skymap, first[1], first[0], vmin, vmax)
     mapped = project_frame(skymap, first[1], first[0], altitude_km, min_elevation_deg)
-    keep = np.isfinite(mapped.values)
+    colour = mapped.values.ndim == 3
+    keep = np.isfinite(mapped.values).all(axis=2) if colour else np.isfinite(mapped.values)
     # pcolormesh refuses non-finite vertices; vertices of masked pixels only bound masked (invisible)
     # quadrilaterals, so any finite stand-in (the site) will do.
     lat = np.where(np.isfinite(mapped.lat), mapped.lat, skymap.site_lat)
@@ -266,7 +286,12 @@ def iter_map_frames(
 
     fig = _agg_figure(figsize, dpi)
     ax = fig.add_subplot()
-    mesh = ax.pcolormesh(lon, lat, np.ma.masked_invalid(mapped.values), cmap=cmap, vmin=lo, vmax=hi)
+    if colour:
+        mesh = ax.pcolormesh(lon, lat, _map_rgba(first[1], keep, lo, hi))
+    else:
+        mesh = ax.pcolormesh(
+            lon, lat, np.ma.masked_invalid(mapped.values), cmap=cmap, vmin=lo, vmax=hi
+        )
     ax.set_xlim(lon_bounds or (float(np.nanmin(used_lon)), float(np.nanmax(used_lon))))
     ax.set_ylim(lat_bounds or (float(np.nanmin(used_lat)), float(np.nanmax(used_lat))))
     ax.set_aspect(1.0 / np.cos(np.radians(skymap.site_lat)))
@@ -277,12 +302,21 @@ def iter_map_frames(
     caller = _CallerArtists(ax)
     for index, (time, frame) in enumerate(frames):
         caller.clear()
-        values = np.where(keep, frame.astype(np.float32), np.float32(np.nan))
-        mesh.set_array(np.ma.masked_invalid(values))
+        if colour:
+            mesh.set_array(_map_rgba(frame, keep, lo, hi))
+        else:
+            values = np.where(keep, frame.astype(np.float32), np.float32(np.nan))
+            mesh.set_array(np.ma.masked_invalid(values))
         title.set_text(
             f"{skymap.site_uid.upper()} {time:%Y-%m-%d %H:%M:%S} UTC at {mapped.altitude_km:g} km"
         )
         yield AnimationFrame(index, time, frame, figure=fig, ax=ax)
+
+
+def _map_rgba(frame, keep, lo: float, hi: float) -> np.ndarray:
+    # A colour frame's quadrilaterals: its colours where mapped, transparent elsewhere.
+    level = np.nan_to_num(rgb_levels(frame, lo, hi, keep), nan=0.0)
+    return np.concatenate([level, keep[..., None].astype(np.float32)], axis=2)
 
 
 @functools.cache

@@ -3,7 +3,8 @@
 The paper's workflow (section 3.5): trace the satellite to its footprint at the emission altitude
 (:func:`lla_to_footprint`), locate the footprint in the imager's sky (:func:`lla_to_azel_pixel`), and take a
 statistic of the pixels inside an equal-area box around it (:func:`equal_area_mask`,
-:func:`footprint_intensity`).
+:func:`footprint_intensity`). For a colour imager (TREx RGB) the statistic is taken of each channel
+and of the pixels' mean of the three (see :data:`CHANNEL_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,17 @@ __all__ = [
     "lla_to_azel_pixel",
     "equal_area_mask",
     "footprint_intensity",
+    "CHANNEL_COLUMNS",
 ]
 
 # The THEMIS green-line emission altitude (aurorax.geo.FOOTPRINT_ALTITUDE_KM), in km.
 FOOTPRINT_ALTITUDE_KM = 110.0
+#: The columns :func:`footprint_intensity` adds for colour frames ``(y, x, 3)``: the statistic of
+#: the red, green and blue counts inside the box, channel by channel. Its ``intensity`` column is
+#: then the statistic of each pixel's mean of the three channels (R + G + B) / 3: one brightness
+#: in counts, the colour camera's stand-in for a panchromatic imager's (with the mean statistic,
+#: the mean of the three channel columns).
+CHANNEL_COLUMNS = ("intensity_r", "intensity_g", "intensity_b")
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,13 @@ def _interpolate_track(track_times, lat, lon, frame_times, max_gap_s: float):
     return ilat, ilon
 
 
+def _channel_values(values: np.ndarray, statistic) -> tuple[float, float, float]:
+    # The statistic of each channel of the (pixels, 3) counts inside the box; NaN when empty.
+    if not len(values):
+        return (np.nan, np.nan, np.nan)
+    return tuple(float(statistic(values[:, c])) for c in range(3))
+
+
 def footprint_intensity(
     imager,
     track_times,
@@ -270,7 +285,8 @@ def footprint_intensity(
         ``(east_west_km, north_south_km)`` of the box.
     statistic
         Function of the 1-D float array of pixel values inside the box (NaN-aware, e.g.
-        ``np.nanmean``, ``np.nanmedian``, ``np.nanmax``); NaN when the box is empty.
+        ``np.nanmean``, ``np.nanmedian``, ``np.nanmax``); NaN when the box is empty. For colour
+        frames it is called once per channel and once on the pixels' channel means.
     max_gap_s
         Longest track gap, in seconds, across which the track is interpolated.
 
@@ -279,7 +295,16 @@ def footprint_intensity(
     pandas.DataFrame
         One row per frame: ``time`` (UTC), ``lat``, ``lon``, ``alt_km`` (footprint at the frame
         time), ``azimuth_deg``, ``elevation_deg``, ``row``, ``col`` (nearest pixel, -1 outside),
-        ``n_pixels`` (pixels inside the box) and ``intensity`` (the statistic, in counts).
+        ``n_pixels`` (pixels inside the box) and ``intensity`` (the statistic, in counts). Colour
+        frames (TREx RGB, ``(y, x, 3)``) add :data:`CHANNEL_COLUMNS` ``intensity_r``,
+        ``intensity_g``, ``intensity_b`` (the statistic of each channel's counts), and their
+        ``intensity`` is the statistic of each pixel's mean of the three channels.
+
+    Raises
+    ------
+    ValueError
+        Track arrays of different lengths, an empty or decreasing track, more than one
+        footprint altitude, a bad ``box_km``, or colour frames without exactly 3 channels.
     """
     width, height = _validate_box(box_km)
     times = pd.DatetimeIndex([to_utc(t) for t in np.atleast_1d(track_times)])
@@ -307,14 +332,24 @@ def footprint_intensity(
     in_sky = np.isfinite(centre_lat)
 
     rows = []
+    colour = False
     end = times[-1] + pd.Timedelta(microseconds=1)
     for frame_times, frames in imager[times[0] : end].iter_chunks():
+        colour = frames.ndim == 4
+        if colour and frames.shape[3] != 3:
+            raise ValueError(
+                f"colour frames must have 3 channels (red, green, blue); got {frames.shape[3]}"
+            )
         flat, flon = _interpolate_track(times, lat, lon, frame_times, max_gap_s)
         az, el = skymap.lla_to_azel(flat, flon, altitude_km)
         prow, pcol = skymap.azel_to_pixel(az, el)
         for k, t in enumerate(frame_times):
             inside = _box_mask(units, flat[k], flon[k], altitude_km, width, height) & in_sky
             values = frames[k][inside].astype(float)
+            channels = ()
+            if colour:
+                channels = _channel_values(values, statistic)
+                values = values.mean(axis=1)  # (R + G + B) / 3 of each pixel
             value = float(statistic(values)) if values.size else np.nan
             rows.append(
                 (
@@ -328,6 +363,7 @@ def footprint_intensity(
                     pcol[k],
                     values.size,
                     value,
+                    *channels,
                 )
             )
     columns = [
@@ -341,6 +377,7 @@ def footprint_intensity(
         "col",
         "n_pixels",
         "intensity",
+        *(CHANNEL_COLUMNS if colour else ()),
     ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["time"] = pd.DatetimeIndex(frame["time"], tz="UTC") if len(frame) else frame["time"]

@@ -10,7 +10,10 @@ frame is then one gather and one ``bincount``. Cells containing pixel centres ge
 pixels (near zenith many pixels fall in a cell); cells inside the field of view that no pixel
 centre falls in (near the horizon a pixel spans many cells) take the pixel whose look direction is
 nearest the cell centre's. In a :class:`Mosaic` each cell belongs to the imager that sees it at
-the highest elevation (closest to zenith: smallest pixels, least atmosphere).
+the highest elevation (closest to zenith: smallest pixels, least atmosphere); of imagers that see
+it equally high (two cameras at one site), the one listed first. Colour frames (TREx RGB,
+``(y, x, channel)``) regrid channel by channel; :meth:`Mosaic.regrid_layers` keeps monochrome and
+colour imagers of one mosaic apart, each cell in the layer of the imager that owns it.
 """
 
 from __future__ import annotations
@@ -174,7 +177,8 @@ class Mosaic:
     Parameters
     ----------
     indexes : sequence of GridIndex
-        One per imager, all on the same grid.
+        One per imager, all on the same grid. Where two imagers see a cell at the same elevation
+        (cameras at one site), the one listed first takes it.
     """
 
     def __init__(self, indexes: Sequence[GridIndex]) -> None:
@@ -228,12 +232,50 @@ class Mosaic:
         return self.regrid(frames)
 
     def regrid(self, frames: Sequence[np.ndarray | None]) -> np.ndarray:
-        """One frame per imager (``None`` where an imager has none) -> float32 grid."""
+        """One frame per imager (``None`` where an imager has none) -> float32 grid.
+
+        Monochrome frames ``(y, x)`` give ``(n_lat, n_lon)``; colour frames ``(y, x, channel)``,
+        all of them colour, give ``(n_lat, n_lon, channel)``. A mosaic of both kinds is
+        :meth:`regrid_layers`.
+        """
+        grey, colour = self.regrid_layers(frames)
+        if grey is not None and colour is not None:
+            raise AsiError(
+                "the frames are monochrome and colour: regrid_layers gives the two layers"
+            )
+        return colour if colour is not None else grey if grey is not None else self.grid.empty()
+
+    def regrid_layers(
+        self, frames: Sequence[np.ndarray | None]
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """One frame per imager -> the monochrome and the colour layer of the mosaic.
+
+        Each cell is taken from the imager that owns it, into the layer of that imager's frame,
+        so a cell is in one layer at most (NaN in the other).
+
+        Returns
+        -------
+        grey : numpy.ndarray or None
+            float32 ``(n_lat, n_lon)`` of the monochrome frames ``(y, x)``; None without any.
+        colour : numpy.ndarray or None
+            float32 ``(n_lat, n_lon, channel)`` of the colour frames ``(y, x, channel)``; None
+            without any. Every colour frame must have the same number of channels.
+        """
         if len(frames) != len(self.indexes):
             raise AsiError(f"{len(frames)} frames for a mosaic of {len(self.indexes)} imagers")
-        out = self.grid.empty()
-        flat = out.ravel()
+        channels = {np.shape(f)[2] for f in frames if f is not None and np.ndim(f) == 3}
+        if len(channels) > 1:
+            raise AsiError(f"colour frames of a mosaic have {sorted(channels)} channels")
+        grey = colour = None
         for ix, keep, frame in zip(self.indexes, self._keep, frames, strict=True):
-            if frame is not None:
-                flat[ix.cells[keep]] = ix.cell_means(frame)[keep]
-        return out
+            if frame is None:
+                continue
+            if np.ndim(frame) == 3:
+                if colour is None:
+                    colour = np.stack([self.grid.empty()] * next(iter(channels)), axis=-1)
+                target = colour.reshape(-1, colour.shape[-1])
+            else:
+                grey = self.grid.empty() if grey is None else grey
+                target = grey.reshape(-1)
+            target[ix.cells[keep]] = ix.cell_means(frame)[keep]
+        return grey, colour

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._projection import make_fisheye
+from ._projection import make_fisheye, rgb_levels
 from ._time import to_utc
 
 __all__ = ["make_montage"]
@@ -47,10 +47,13 @@ def make_montage(
         ``hook(ax, index, frame_time, frame)`` called after each panel is drawn, to overlay things
         (axes use pixel coordinates: ``ax.plot(col, row)``).
     cmap
-        Matplotlib colour map.
+        Matplotlib colour map of monochrome frames (colour frames keep their own colours).
     vmin, vmax
         Colour limits in counts shared by all panels; default: the ASI core's fisheye percentiles
-        of the first panel's frame.
+        of the first panel's frame. Colour frames (TREx RGB, ``(y, x, 3)``) have the three
+        channels scaled together between them (:func:`rgb_levels`, the camera's colour balance
+        kept) and, a colour bar meaning nothing for them, the scale written in the first panel:
+        ``R, G, B on one scale: <vmin>-<vmax> counts``.
     max_offset_s
         Refuse a time whose nearest frame is farther than this, in seconds.
     panel_size_in
@@ -98,14 +101,24 @@ def make_montage(
             fish = make_fisheye(frame, frame_time, skymap)
             lo = fish.vmin if lo is None else lo
             hi = fish.vmax if hi is None else hi
-        shown = frame.astype(np.float32)
-        if sky is not None:
-            shown = np.where(sky, shown, np.nan)
-        ny, nx = frame.shape
-        ax.imshow(
-            shown, cmap=cmap, vmin=lo, vmax=hi, origin="upper", interpolation="nearest",
-            extent=(-0.5, nx - 0.5, ny - 0.5, -0.5),
-        )  # fmt: skip
+        ny, nx = frame.shape[:2]
+        extent = (-0.5, nx - 0.5, ny - 0.5, -0.5)
+        if frame.ndim == 3:
+            ax.imshow(_rgba(frame, lo, hi, sky), origin="upper", interpolation="nearest",
+                      extent=extent)  # fmt: skip
+        else:
+            shown = frame.astype(np.float32)
+            if sky is not None:
+                shown = np.where(sky, shown, np.nan)
+            ax.imshow(
+                shown, cmap=cmap, vmin=lo, vmax=hi, origin="upper", interpolation="nearest",
+                extent=extent,
+            )  # fmt: skip
+        if frame.ndim == 3 and k == 0:
+            ax.text(
+                0.03, 0.03, f"R, G, B on one scale: {lo:g}-{hi:g} counts", color="white",
+                transform=ax.transAxes, va="bottom", ha="left", fontsize=7,
+            )  # fmt: skip
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_facecolor("black")
@@ -123,3 +136,11 @@ def make_montage(
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi)
     return fig
+
+
+def _rgba(frame: np.ndarray, lo: float, hi: float, sky) -> np.ndarray:
+    """A colour frame as an RGBA picture: :func:`rgb_levels` between ``lo`` and ``hi``, opaque
+    where the pixel sees the sky and transparent elsewhere (the axes' black shows)."""
+    level = np.nan_to_num(rgb_levels(frame, lo, hi, sky), nan=0.0)
+    alpha = np.ones(frame.shape[:2], np.float32) if sky is None else sky.astype(np.float32)
+    return np.concatenate([level, alpha[..., None]], axis=2)

@@ -19,6 +19,7 @@ __all__ = [
     "default_altitude_km",
     "make_fisheye",
     "project_frame",
+    "rgb_levels",
 ]
 
 # Emission altitudes asilib and the UCalgary teams assume: 557.7 nm / white light (THEMIS) and
@@ -102,6 +103,43 @@ def make_fisheye(
     if hi <= lo:
         hi = lo + 1.0
     return Fisheye(pd.Timestamp(time), frame, float(lo), float(hi), sky)
+
+
+def rgb_levels(frame, vmin: float, vmax: float, sky=None) -> np.ndarray:
+    """A colour frame as display levels: the three channels scaled together from ``vmin`` to
+    ``vmax`` (in counts) onto 0-1 and clipped.
+
+    One scale for all three channels keeps the camera's colour balance (a green arc stays
+    green), as TREx RGB pictures are shown; a per-channel stretch would not.
+
+    Parameters
+    ----------
+    frame : ndarray (y, x, 3)
+        Red, green, blue counts.
+    vmin, vmax : float
+        Counts shown as black (0) and as full brightness (1); e.g. ``Fisheye.vmin/vmax``.
+    sky : ndarray (y, x) of bool, optional
+        Pixels that see the sky; the others become NaN.
+
+    Returns
+    -------
+    ndarray (y, x, 3) float32
+        Levels 0-1 (NaN outside ``sky``).
+
+    Raises
+    ------
+    ValueError
+        ``frame`` is not ``(y, x, 3)``.
+    """
+    frame = np.asarray(frame)
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(f"a colour frame is (y, x, 3) red, green, blue; got shape {frame.shape}")
+    span = float(vmax) - float(vmin)
+    level = (frame.astype(np.float32) - np.float32(vmin)) / np.float32(span if span > 0 else 1.0)
+    level = np.clip(level, 0.0, 1.0)
+    if sky is not None:
+        level[~np.asarray(sky, dtype=bool)] = np.nan
+    return level
 
 
 def valid_pixels(skymap: Skymap, lat: np.ndarray, lon: np.ndarray, min_elevation_deg: float):

@@ -74,6 +74,7 @@ from ._skymaps import (
     write_demo_skymap,
 )
 from ._urls import keogram_url, movie_url, product_path
+from ._version import DEMO_BUILD_VERSION, demo_build_version, prepare_demo
 from ._weather import WeatherModel
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "IMAGE_BINNING",
     "IMAGE_CADENCE_S",
     "RENDERED_PROGRAMS",
+    "DEMO_BUILD_VERSION",
     "DEMO_IMAGE_SITES",
     "DemoBuildError",
     "DemoSummary",
@@ -121,6 +123,7 @@ __all__ = [
     "camera_for_program",
     "core_program",
     "dark_hours",
+    "demo_build_version",
     "demo_programs",
     "demo_skymap_path",
     "ecef_to_geodetic",
@@ -134,6 +137,7 @@ __all__ = [
     "load_sites",
     "make_demo_skymap",
     "movie_url",
+    "prepare_demo",
     "product_path",
     "propagate",
     "render_demo_images",

@@ -18,12 +18,18 @@ __all__ = [
     "TRACE_REGIONS",
     "SPACECRAFT_REGIONS",
     "DEMO_MARKER",
+    "DEMO_BUILD_VERSION",
     "ground_data_source",
     "space_data_source",
 ]
 
 #: Key in every demo data source's ``metadata``; marks a repository as built by ``build_demo``.
 DEMO_MARKER = "aurorax_demo"
+#: Version of what ``build_demo`` builds, stored in the marker (``build_version``). Raise it when
+#: the demo's content changes (new programs, images, metadata), so that ``prepare_demo`` (the
+#: dashboard's start-up) rebuilds demos built before; demos older than version 1 carry none.
+#: 1: TREx RGB colour imagers with rendered images.
+DEMO_BUILD_VERSION = 1
 
 #: SSCWeb-style regions of a B-trace footprint (``"none"``: the field line does not reach the
 #: footprint altitude in that hemisphere, e.g. it is open or the tracer gave up).
@@ -121,7 +127,8 @@ KEOGRAM_SCHEMA: tuple[MetadataField, ...] = (
 
 
 def _marker(seed: int, start: pd.Timestamp, days: int) -> dict:
-    return {DEMO_MARKER: {"seed": int(seed), "start": start.isoformat(), "days": int(days)}}
+    marker = {"seed": int(seed), "start": start.isoformat(), "days": int(days)}
+    return {DEMO_MARKER: marker | {"build_version": DEMO_BUILD_VERSION}}
 
 
 def ground_data_source(site: Mapping, seed: int, start: pd.Timestamp, days: int) -> DataSource:

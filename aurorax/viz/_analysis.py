@@ -6,6 +6,8 @@ import holoviews as hv
 import numpy as np
 import pandas as pd
 
+from aurorax.asi import CHANNEL_COLUMNS, rgb_levels
+
 from ._keogramist import plot_fisheye
 
 __all__ = ["plot_footprint_fisheye", "plot_footprint_intensity", "plot_footprint_montage"]
@@ -73,6 +75,15 @@ def _reduce(values: np.ndarray, k: int) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan).astype(np.float32)
 
 
+def _rgb_picture(strip: np.ndarray, block: int, bounds) -> hv.RGB:
+    """Colour levels ``(y, x, 3)`` (NaN outside the sky) as an RGBA picture, each channel
+    reduced to ``block`` x ``block`` means as the grey frames are; outside the sky transparent."""
+    level = np.stack([_reduce(strip[..., c], block) for c in range(3)], axis=-1)
+    alpha = np.isfinite(level).all(axis=-1, keepdims=True).astype(np.float32)
+    rgba = np.concatenate([np.nan_to_num(level, nan=0.0), alpha], axis=-1)
+    return hv.RGB(rgba, kdims=["x", "y"], vdims=["R", "G", "B", "A"], bounds=bounds)
+
+
 def plot_footprint_montage(
     panels,
     track_rows=(),
@@ -106,7 +117,8 @@ def plot_footprint_montage(
         Blank space between frames, as a fraction of a frame's width (the "E" of each frame is
         drawn in it).
     colorbar
-        Draw the grey scale's colour bar, in counts, on the right.
+        Draw the grey scale's colour bar, in counts, on the right (monochrome frames only: a
+        colour frame's picture has no colour map to show).
     max_width
         Widest the plot may be, colour bar included, in screen pixels (None: no limit). A
         montage that would be wider is drawn smaller (``size`` scaled down), so that it fits a
@@ -119,7 +131,11 @@ def plot_footprint_montage(
         ``Fisheye.vmax`` of the frames (so brightness compares from frame to frame, as the
         intensity series does); outside the sky is transparent. Each frame has its north ("N",
         above it: row 0 is the north edge) and east ("E", right of it: x is eastward, the
-        ``Fisheye`` convention) marked.
+        ``Fisheye`` convention) marked. Colour frames (TREx RGB, ``Fisheye.image`` ``(y, x, 3)``)
+        are one ``holoviews.RGB`` picture instead, the three channels scaled together over the
+        same range (:func:`aurorax.asi.rgb_levels`: the camera's colour balance kept, as TREx
+        RGB pictures are shown) and no colour bar; the scale is written under the frames
+        (``R, G, B on one scale: <lo>-<hi> counts``, the ``Scale`` labels).
     """
     panels = list(panels)
     if not panels:
@@ -127,23 +143,30 @@ def plot_footprint_montage(
     shapes = {p[0].image.shape for p in panels}
     if len(shapes) != 1:
         raise ValueError(f"the frames have different shapes {sorted(shapes)}: use one imager")
-    ny, nx = shapes.pop()
+    shape = shapes.pop()
+    ny, nx = shape[:2]
+    colour = len(shape) == 3
     space = max(1, int(round(nx * gap)))
     step = nx + space
-    strip = np.full((ny, step * len(panels) - space), np.nan, dtype=np.float32)
+    strip = np.full((ny, step * len(panels) - space, *shape[2:]), np.nan, dtype=np.float32)
     top = ny * 1.18
+    # A colour montage has a line under the frames for its scale, in place of a colour bar.
+    bottom = -ny * 0.1 if colour else 0.0
     right = strip.shape[1] + space
-    bar_px = 90 if colorbar else 0  # room for the colour bar beside the frames
-    if max_width is not None and size * right / top + bar_px > max_width:
-        size = max(60, int((max_width - bar_px) * top / right))
+    bar_px = 90 if colorbar and not colour else 0  # room for the colour bar beside the frames
+    if max_width is not None and size * right / (top - bottom) + bar_px > max_width:
+        size = max(60, int((max_width - bar_px) * (top - bottom) / right))
     xs, ys, bxs, bys, dots, labels, compass = [], [], [], [], [], [], []
     tx, ty = _to_plot(track_rows, track_cols, ny)
     lo = min(float(p[0].vmin) for p in panels)
     hi = max(float(p[0].vmax) for p in panels)
     hi = hi if hi > lo else lo + 1.0
     for k, (fisheye, dot, box) in enumerate(panels):
-        frame = np.asarray(fisheye.image, dtype=np.float32).copy()
-        frame[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
+        if colour:
+            frame = rgb_levels(fisheye.image, lo, hi, fisheye.sky)
+        else:
+            frame = np.asarray(fisheye.image, dtype=np.float32).copy()
+            frame[~np.asarray(fisheye.sky, dtype=bool)] = np.nan
         # Image row 0 is the north edge, drawn at the top (plot_fisheye's convention).
         strip[:, k * step : k * step + nx] = frame
         xs += [tx + k * step, [np.nan]]
@@ -162,15 +185,22 @@ def plot_footprint_montage(
     # The bounds stay in image pixels (the track, box and dots are drawn in them); the data sent
     # is reduced to about the drawn size (a 512-pixel REGO frame in a 300-pixel plot: 2 x 2
     # blocks), a quarter of the bytes for the browser to receive and colour.
-    image = hv.Image(
-        _reduce(strip, max(1, int(round(ny / size)))),
-        kdims=["x", "y"],
-        vdims=["counts"],
-        bounds=(0, 0, width, ny),
-    )
-    bar = {"colorbar": True, "colorbar_opts": {"title": "counts"}} if colorbar else {}
+    block = max(1, int(round(ny / size)))
+    if colour:
+        picture = _rgb_picture(strip, block, (0, 0, width, ny))
+    else:
+        image = hv.Image(
+            _reduce(strip, block),
+            kdims=["x", "y"],
+            vdims=["counts"],
+            bounds=(0, 0, width, ny),
+        )
+        bar = {"colorbar": True, "colorbar_opts": {"title": "counts"}} if colorbar else {}
+        picture = image.opts(
+            cmap="gray", clim=(lo, hi), clipping_colors={"NaN": (0, 0, 0, 0)}, **bar
+        )
     elements = [
-        image.opts(cmap="gray", clim=(lo, hi), clipping_colors={"NaN": (0, 0, 0, 0)}, **bar),
+        picture,
         hv.Path([np.column_stack([np.concatenate(xs), np.concatenate(ys)])]).opts(
             color="red", line_width=1
         ),
@@ -196,12 +226,19 @@ def plot_footprint_montage(
             text_color="#1f4e9c",
         )
     )
-    frames_width = int(round(size * right / top))
+    if colour:
+        note = f"R, G, B on one scale: {lo:g}-{hi:g} counts"
+        elements.append(
+            hv.Labels([(0.0, bottom / 2, note)], kdims=["x", "y"], vdims=["note"], group="Scale")
+            .opts(text_font_size="10pt", text_baseline="middle", text_align="left",
+                  text_color="black")
+        )  # fmt: skip
+    frames_width = int(round(size * right / (top - bottom)))
     return hv.Overlay(elements).opts(
         height=size,
         width=frames_width + bar_px,
         xlim=(0, right),
-        ylim=(0, top),
+        ylim=(bottom, top),
         xaxis=None,
         yaxis=None,
         show_grid=False,
@@ -215,10 +252,16 @@ def plot_footprint_intensity(
     """The intensity at the footprint against time, the ``marks`` (the montage's frames) labelled
     (A), (B), ... on the curve.
 
+    For a colour imager (``series`` with ``aurorax.asi.CHANNEL_COLUMNS``, TREx RGB) the red,
+    green and blue channels are drawn as curves (with dots) of their colours, labelled R, G and
+    B, and the ``intensity`` (the pixels' mean of the three) in black as "mean of R, G, B",
+    which carries the marks (in black, not the red of a grey plot's); a legend names them.
+
     Parameters
     ----------
     series
-        ``aurorax.asi.footprint_intensity`` output (``time``, ``intensity``).
+        ``aurorax.asi.footprint_intensity`` output (``time``, ``intensity``, and for colour
+        frames ``intensity_r``, ``intensity_g``, ``intensity_b``).
     marks
         Times (UTC) of the montage panels.
     ylabel
@@ -227,8 +270,12 @@ def plot_footprint_intensity(
         Plot width in screen pixels.
     """
     times = pd.to_datetime(series["time"]).dt.tz_convert(None)
+    colour = all(c in series for c in CHANNEL_COLUMNS)
     curve = hv.Curve(
-        (times, series["intensity"].to_numpy(dtype=float)), kdims=["UTC"], vdims=["intensity"]
+        (times, series["intensity"].to_numpy(dtype=float)),
+        kdims=["UTC"],
+        vdims=["intensity"],
+        label="mean of R, G, B" if colour else "",
     ).opts(color="black", line_width=1.5, width=width, height=260, ylabel=ylabel)
     dots = hv.Scatter(
         (times, series["intensity"].to_numpy(dtype=float)), kdims=["UTC"], vdims=["intensity"]
@@ -243,12 +290,30 @@ def plot_footprint_intensity(
     finite = values[np.isfinite(values)]
     lift = (0.06 * float(np.ptp(finite)) if finite.size else 0.0) or 1.0
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    # Red marks, but black ones beside a red channel.
+    mark = "black" if colour else "red"
     marked = hv.Scatter((ticks, y), kdims=["UTC"], vdims=["intensity"]).opts(
-        color="red", size=9, marker="circle"
+        color=mark, size=9, marker="circle"
     )
     names = hv.Labels(
         (ticks, y + lift, [f"({letters[i % 26]})" for i in range(len(ticks))]),
         kdims=["UTC", "intensity"],
         vdims=["frame"],
-    ).opts(text_color="red", text_font_size="10pt")
-    return curve * dots * marked * names
+    ).opts(text_color=mark, text_font_size="10pt")
+    if not colour:
+        return curve * dots * marked * names
+    overlay = None
+    for column, name, name_colour in zip(
+        CHANNEL_COLUMNS, ("R", "G", "B"), ("red", "green", "blue"), strict=True
+    ):
+        data = (times, series[column].to_numpy(dtype=float))
+        # Dots as well as the line: a frame alone between NaNs (a fast pass through a sky
+        # imaged every few minutes) has no line to either side.
+        channel = hv.Curve(data, kdims=["UTC"], vdims=["intensity"], label=name).opts(
+            color=name_colour, line_width=1.5
+        ) * hv.Scatter(data, kdims=["UTC"], vdims=["intensity"], label=name).opts(
+            color=name_colour, size=4
+        )
+        overlay = channel if overlay is None else overlay * channel
+    overlay = overlay * curve * dots * marked * names
+    return overlay.opts(legend_position="right", width=width, height=260)

@@ -10,23 +10,28 @@ spacecraft ourselves keeps the globe offline (GSHHS coastlines from Debian's
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import holoviews as hv
 import numpy as np
 import pandas as pd
 
-from aurorax.asi import GlobalGrid
-
 from . import _backend  # noqa: F401
 from ._coastlines import coastlines_joined, collapse_breaks, join_polylines, joined_lonlat
+from ._globe_raster import (
+    EARTH_RADIUS_M,
+    IMAGE_CMAPS,
+    globe_colour_image,
+    globe_image,
+    globe_oval,
+)
 
 __all__ = [
     "DEFAULT_GLOBE_LAYERS",
     "EARTH_RADIUS_M",
     "GLOBE_LAYERS",
     "IMAGE_CMAPS",
+    "globe_colour_image",
     "globe_oval",
     "globe_coastlines",
     "globe_graticule",
@@ -36,21 +41,10 @@ __all__ = [
     "project_orthographic",
 ]
 
-EARTH_RADIUS_M = 6_371_000.0
 GLOBE_LAYERS = ("coastlines", "graticule", "images", "positions", "footprints", "tracks", "oval")
 #: The layers drawn unless asked otherwise (the statistical oval is an option).
 DEFAULT_GLOBE_LAYERS = GLOBE_LAYERS[:-1]
 TRACK_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
-# Dark sky to green (557.7 nm) to white: faint aurora stays visible on the light ocean.
-AURORA_CMAP = ("#000000", "#0b3d2e", "#138a4a", "#3ddc84", "#d9ffe6")
-#: Colour maps offered for the ASI images: name -> a colour list or a Bokeh/colorcet name.
-IMAGE_CMAPS = {
-    "aurora (green)": list(AURORA_CMAP),
-    "gray": "gray",
-    "viridis": "viridis",
-    "inferno": "inferno",
-}
-OVAL_COLOUR = "#e0a000"
 # Bokeh's legend (13 px labels): pixels of an entry beside its label's characters (glyph,
 # standoff, spacing) and per character (DejaVu Sans, generous for capitals), and of the box
 # around the entries (padding and margin on both sides).
@@ -86,21 +80,6 @@ def project_orthographic(lat, lon, central_lat: float, central_lon: float):
     y = EARTH_RADIUS_M * (np.cos(phi0) * np.sin(phi) - np.sin(phi0) * cos_phi * np.cos(dlam))
     cos_c = np.sin(phi0) * np.sin(phi) + np.cos(phi0) * cos_phi * np.cos(dlam)
     return x, y, cos_c >= 0
-
-
-def _inverse_orthographic(x, y, central_lat: float, central_lon: float):
-    rho = np.hypot(x, y)
-    inside = rho <= EARTH_RADIUS_M
-    c = np.arcsin(np.clip(rho / EARTH_RADIUS_M, 0, 1))
-    phi0 = np.radians(central_lat)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(rho > 0, y * np.sin(c) * np.cos(phi0) / np.where(rho > 0, rho, 1), 0)
-    lat = np.degrees(np.arcsin(np.clip(np.cos(c) * np.sin(phi0) + ratio, -1, 1)))
-    lon = central_lon + np.degrees(
-        np.arctan2(x * np.sin(c), rho * np.cos(c) * np.cos(phi0) - y * np.sin(c) * np.sin(phi0))
-    )
-    lon = (lon + 180.0) % 360.0 - 180.0
-    return np.where(inside, lat, np.nan), np.where(inside, lon, np.nan)
 
 
 def _near_side(lat, lon, central_lat, central_lon, max_jump_m=2_000_000.0) -> np.ndarray:
@@ -151,134 +130,6 @@ def globe_graticule(central_lat: float, central_lon: float, step_deg: float = 30
     paths = _near_side_paths(joined_lonlat(rings), central_lat, central_lon)
     return hv.Path([paths], kdims=["x", "y"], group="Graticule").opts(
         color="#9aa5b1", line_width=0.5, line_dash="dotted"
-    )
-
-
-@functools.lru_cache(maxsize=16)
-def _globe_lookup(central_lat: float, central_lon: float, size_px: int, shape: tuple[int, int]):
-    """Which screen pixels of the globe are on the Earth, and the grid cell under each.
-
-    Cached: the player changes the minute, not the view, so each frame reuses the lookup.
-    Returns ``(on, rows, cols)``: a ``(size_px, size_px)`` mask (image row 0 = top) and the grid
-    row and column of every pixel where it is True.
-    """
-    n_lat, n_lon = shape
-    edges = np.linspace(-EARTH_RADIUS_M, EARTH_RADIUS_M, size_px + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
-    x, y = np.meshgrid(centres, centres[::-1])  # image row 0 = top (north side of the view)
-    lat, lon = _inverse_orthographic(x, y, central_lat, central_lon)
-    on = np.isfinite(lat)
-    rows = np.clip(((lat[on] + 90.0) / 180.0 * n_lat).astype(int), 0, n_lat - 1)
-    cols = np.clip(((lon[on] + 180.0) / 360.0 * n_lon).astype(int), 0, n_lon - 1)
-    for a in (on, rows, cols):
-        a.setflags(write=False)
-    return on, rows, cols
-
-
-def globe_image(
-    values: np.ndarray | None,
-    central_lat: float,
-    central_lon: float,
-    grid: GlobalGrid | None = None,
-    size_px: int = 600,
-    clim: tuple[float, float] | None = None,
-    cmap="aurora (green)",
-    alpha: float = 1.0,
-    colorbar: bool = False,
-) -> hv.Image:
-    """A global-grid array drawn on the globe (nearest cell per screen pixel).
-
-    Parameters
-    ----------
-    values
-        ``(n_lat, n_lon)`` float array on ``grid`` (row 0 southernmost; NaN = nothing seen), e.g.
-        ``Mosaic.regrid(...)`` output; None draws nothing (a transparent image).
-    central_lat, central_lon
-        Centre of the view, degrees.
-    size_px
-        Raster size across the globe's diameter; each screen pixel takes the grid cell under it.
-    clim
-        Colour limits; default the 1st and 99th percentiles of the finite values.
-    cmap
-        A name of ``IMAGE_CMAPS``, or any HoloViews colour map (a list of colours or a name).
-    alpha
-        Opacity of the images, 0 (invisible) to 1.
-    colorbar
-        Draw the colour bar (counts) on the right.
-
-    Returns
-    -------
-    holoviews.Image
-        Bounds ``(-R, -R, R, R)`` in metres; NaN (transparent) off the globe and where the grid
-        has no data; all transparent (``alpha`` 0) when nothing on the near side has data.
-    """
-    grid = grid or GlobalGrid()
-    on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
-    out = np.full(on.shape, np.nan, dtype=np.float32)
-    finite = np.empty(0, dtype=np.float32)
-    if values is not None:  # None: nothing seen, a transparent image keeps the layer's place
-        values = np.asarray(values, dtype=np.float32)
-        if values.shape != grid.shape:
-            raise ValueError(f"values have shape {values.shape}, the grid is {grid.shape}")
-        out[on] = values[j, i]
-        finite = values[np.isfinite(values)]
-    if clim is None:
-        clim = (
-            tuple(float(v) for v in np.percentile(finite, [1, 99])) if finite.size else (0.0, 1.0)
-        )
-    # Nothing on the near side (no images, or all of them behind the limb): a fully transparent
-    # image of finite values, since an all-NaN one has no range for HoloViews to compute.
-    seen = bool(np.isfinite(out).any())
-    if not seen:
-        out[:] = clim[0]
-    bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
-    bar = {"clabel": "ASI counts"} if colorbar else {}
-    return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
-        cmap=IMAGE_CMAPS.get(cmap, cmap) if isinstance(cmap, str) else cmap,
-        clim=clim,
-        clipping_colors={"NaN": (0, 0, 0, 0)},
-        colorbar=colorbar,
-        framewise=True,
-        alpha=float(alpha) if seen else 0.0,
-        **bar,
-    )
-
-
-def globe_oval(
-    values: np.ndarray | None,
-    central_lat: float,
-    central_lon: float,
-    grid: GlobalGrid | None = None,
-    size_px: int = 600,
-) -> hv.Image:
-    """The statistical auroral oval (``aurorax.viz.oval_grid`` output) as a translucent band.
-
-    Returns
-    -------
-    holoviews.Image
-        Group ``Oval``, in projected metres: the oval in ``OVAL_COLOUR`` at 35 % opacity, the
-        rest transparent (all of it when ``values`` is None).
-    """
-    grid = grid or GlobalGrid()
-    on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
-    out = np.full(on.shape, np.nan, dtype=np.float32)
-    if values is not None:
-        values = np.asarray(values, dtype=np.float32)
-        if values.shape != grid.shape:
-            raise ValueError(f"oval values have shape {values.shape}, the grid is {grid.shape}")
-        out[on] = values[j, i]
-    seen = bool(np.isfinite(out).any())
-    if not seen:
-        out[:] = 0.0
-    bounds = (-EARTH_RADIUS_M, -EARTH_RADIUS_M, EARTH_RADIUS_M, EARTH_RADIUS_M)
-    return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["oval"], group="Oval").opts(
-        cmap=[OVAL_COLOUR, OVAL_COLOUR],
-        clim=(0.0, 1.0),
-        clipping_colors={"NaN": (0, 0, 0, 0)},
-        alpha=0.35 if seen else 0.0,
-        framewise=True,
     )
 
 
@@ -473,6 +324,7 @@ def plot_globe(
     image_alpha: float = 1.0,
     colorbar: bool = False,
     legend: bool = False,
+    colour_values: np.ndarray | None = None,
 ) -> hv.Overlay:
     """The Event Explorer globe: an orthographic view with the chosen layers.
 
@@ -481,8 +333,12 @@ def plot_globe(
     central_lat, central_lon
         Point of the Earth facing the viewer, degrees (rotate the globe by changing them).
     grid_values
-        ASI mosaic on the ``GlobalGrid`` (``Mosaic.regrid`` output), drawn when ``"images"`` is
-        in ``layers``.
+        ASI mosaic on the ``GlobalGrid`` (``Mosaic.regrid`` output, the monochrome imagers),
+        drawn through ``cmap`` when ``"images"`` is in ``layers``.
+    colour_values
+        The colour imagers' mosaic (TREx RGB; the colour layer of ``Mosaic.regrid_layers``),
+        drawn in true colour above the monochrome one, the dark sky transparent (see
+        :func:`globe_colour_image`), when ``"images"`` is in ``layers``.
     ephemeris, time
         Space sources' ephemeris over the track window and the minute shown
         (see :func:`globe_spacecraft`).
@@ -494,8 +350,8 @@ def plot_globe(
         The statistical auroral oval on the ``GlobalGrid`` (:func:`aurorax.viz.oval_grid`),
         drawn as a translucent band when ``"oval"`` is in ``layers``.
     cmap, image_alpha, colorbar
-        Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one), opacity (0 to 1) and
-        colour bar of the ASI images.
+        Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one) and colour bar of the
+        monochrome ASI images, and the opacity (0 to 1) of all of them.
     legend
         Name the spacecraft (their colours) in a legend above the globe, in as many columns as
         fit its width (beside it, after the colour bar, the plot was too wide for the Event
@@ -528,6 +384,11 @@ def plot_globe(
                 cmap=cmap,
                 alpha=image_alpha,
                 colorbar=colorbar,
+            )
+        )
+        elements.append(
+            globe_colour_image(
+                colour_values, central_lat, central_lon, size_px=size_px, alpha=image_alpha
             )
         )
     if "oval" in layers:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import holoviews as hv
-import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +18,7 @@ from aurorax.engine import DataSource
 from aurorax.geo import sun_elevation_deg
 from aurorax.viz import plot_availability
 from tests.browser.conftest import screenshot
+from tests.browser.probes import MISSING_PURPLE, heatmap_cell, pixel_at
 from tests.serving import running_server
 
 from .conftest import check_exports
@@ -231,7 +230,8 @@ def test_daylight_is_not_expected_and_a_dark_day_without_files_is_missing(tmp_pa
         _source(1, "gill", 56.38, -94.64),  # December at 56 N: long nights
         _source(2, "sout", -75.0, 0.0),  # December at 75 S: the Sun never sets
         _source(3, "swarm", 0.0, 0.0, program="swarm", source_type="leo"),  # not an imager
-        _source(4, "trex", 56.0, -94.0, program="trex"),  # no hourly image files to count
+        # TREx, but not its RGB imager: no image files the ASI core reads (NIR, blue-line).
+        _source(4, "trex", 56.0, -94.0, program="trex"),
     ]
     rows = image_availability(sources, tmp_path, DAY1, DAY1 + dt.timedelta(days=2))
     assert list(rows["data_source"]) == [1, 1, 2, 2]
@@ -294,13 +294,70 @@ def test_image_layer_of_the_page(image_state):
     check_exports(page.exports)
 
 
+def build_trex_image_demo(data_dir):
+    """TREx RGB at Rabbit Lake (operating both nights) over two days, its colour minute files
+    rendered for the first night only (the UCalgary stream0 layout,
+    ``trex/rgb/stream0/.../rabb_rgb-01/utHH/*.h5``), where a server with
+    ``AURORAX_DATA_DIR=data_dir`` looks for them."""
+    db = data_dir / "aurorax.duckdb"
+    build_demo(
+        db,
+        start=DAY1,
+        days=2,
+        programs=["trex"],
+        platforms=["rabbit lake"],
+        progress=False,
+        image_nights=1,
+        asi_dir=data_dir / "asi",
+        products_dir=data_dir / "products",
+        image_cadence_s=3600,
+    )
+    return db
+
+
+@pytest.fixture(scope="module")
+def trex_demo(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("trex-availability")
+    return build_trex_image_demo(data_dir), data_dir
+
+
+def test_trex_rgb_minute_files_count_by_hour(trex_demo):
+    db, data_dir = trex_demo
+    (source,) = services.data_sources(db)
+    assert (source.program, source.instrument_type) == ("trex", "RGB ASI")
+    rows = image_availability([source], data_dir / "asi", DAY1, DAY1 + dt.timedelta(days=2))
+    first, second = rows.itertuples()
+    day = pd.Timestamp(DAY1, tz="UTC")
+    files = find_image_files(
+        "trex", "rabb", day, day + pd.Timedelta(days=1), data_dir / "asi", None, False
+    )
+    hours = {dt.datetime.strptime(f.name[:11], "%Y%m%d_%H") for f in files}
+    # Every hour with a minute file counts, as an hourly CDF does: its dark minutes are covered.
+    assert first.image_hours == len(hours) > 10
+    assert 0.9 * first.expected_minutes < first.image_minutes <= first.expected_minutes
+    assert (second.image_hours, second.image_minutes) == (0, 0) and second.expected_minutes > 600
+
+
+def test_trex_rows_show_their_image_files_on_the_page(trex_demo):
+    db, data_dir = trex_demo
+    page = create_page(db, asi_dir=data_dir / "asi")
+    state = page.state
+    state.kind = "Image files"
+    data = page.heatmap_plot().data
+    status = dict(zip(data["Day"], data["Status"], strict=True))
+    assert set(data["Data source"]) == {"TREx RGB RABB"}
+    assert status == {"2021-12-01": "available", "2021-12-02": "missing"}
+    (percent,) = state.statistics()["Image files (%)"]
+    assert 40 < percent < 55  # one night of two
+
+
 def test_no_imager_in_the_program_is_a_message(tiny_repository, tmp_path):
     page = create_page(tiny_repository, asi_dir=tmp_path)
     page.state.kind = "Image files"
     assert page.heatmap_plot() is None
     text = page._heatmap().object
     assert text == (
-        "No all-sky imager with hourly image files (THEMIS ASI, REGO) and a site code among "
+        "No all-sky imager with image files (THEMIS ASI, REGO, TREx RGB) and a site code among "
         "the chosen data sources."
     )
 
@@ -328,42 +385,7 @@ def test_a_span_too_long_for_the_image_layer_is_a_message(image_state):
 
 # -- in a browser ------------------------------------------------------------------------------
 
-# The page position of the cell (day, data source) of the page's heat map, and the plot's title
-# and day axis, from the Bokeh views the browser drew.
-CELL_JS = """([day, source]) => {
-  const figures = [];
-  const walk = (view) => {
-    if (view.model.type === "Figure") figures.push(view);
-    for (const child of view.child_views || []) walk(child);
-  };
-  for (const view of Bokeh.index) walk(view);
-  if (figures.length !== 1) return null;
-  const figure = figures[0];
-  const canvas = figure.canvas_view.el.getBoundingClientRect();
-  return {
-    title: figure.model.title.text,
-    days: figure.model.x_range.factors,
-    x: canvas.left + figure.frame.x_scale.compute(day),
-    y: canvas.top + figure.frame.y_scale.compute(source),
-  };
-}"""
 DAYS = ["2021-12-01", "2021-12-02", "2021-12-03"]
-PURPLE = (0x76, 0x2A, 0x83)  # the missing colour
-
-
-def _pixel(page, x: float, y: float) -> tuple[int, int, int]:
-    png = page.screenshot(clip={"x": x - 1, "y": y - 1, "width": 3, "height": 3})
-    rgb = matplotlib.image.imread(io.BytesIO(png), format="png")[1, 1, :3]
-    return tuple(int(round(255 * v)) for v in rgb)
-
-
-def _cell(page, day: str, source: str, title: str) -> dict:
-    page.wait_for_function(
-        f"(args) => {{ const c = ({CELL_JS})(args); return c !== null && c.title === {title!r}; }}",
-        arg=[day, source],
-        timeout=30_000,
-    )
-    return page.evaluate(CELL_JS, [day, source])
 
 
 @pytest.mark.browser
@@ -396,22 +418,24 @@ def test_in_a_browser_days_ascend_and_image_files_show_available_and_missing(ima
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
             assert program.bounding_box()["width"] >= 150
 
-            cell = _cell(page, DAYS[0], "THEMIS-ASI GILL", "Daily ephemeris availability")
+            cell = heatmap_cell(page, DAYS[0], "THEMIS-ASI GILL", "Daily ephemeris availability")
             assert cell["days"] == DAYS
 
             page.get_by_role("button", name="Image files").click()
             title = "Daily image-file availability"
-            available = _cell(page, "2021-12-01", "THEMIS-ASI GILL", title)
-            missing = _cell(page, "2021-12-03", "THEMIS-ASI GILL", title)
+            available = heatmap_cell(page, "2021-12-01", "THEMIS-ASI GILL", title)
+            missing = heatmap_cell(page, "2021-12-03", "THEMIS-ASI GILL", title)
             assert available["days"] == DAYS
             page.mouse.move(5, 5)  # no tooltip over the cells
             page.wait_for_timeout(300)
-            r, g, b = _pixel(page, available["x"], available["y"])
+            r, g, b = pixel_at(page, available["x"], available["y"])
             assert g > r + 30 and g > b + 30  # a green of high coverage
             assert (
                 max(
                     abs(c - p)
-                    for c, p in zip(_pixel(page, missing["x"], missing["y"]), PURPLE, strict=True)
+                    for c, p in zip(
+                        pixel_at(page, missing["x"], missing["y"]), MISSING_PURPLE, strict=True
+                    )
                 )
                 <= 12
             )

@@ -23,25 +23,45 @@ IMAGE_HOUR = pd.Timestamp("2021-12-01T06:00", tz="UTC")
 GILLAM = (56.38, -94.64)
 
 
-def build_explorer_data(folder):
+def build_explorer_data(folder, trex: bool = False):
     """A 1-day demo repository (THEMIS ASI sites + Swarm) and one hour of GILL and RANK images
-    at a 5-minute cadence in ``<folder>/asi``. Returns the repository path."""
+    at a 5-minute cadence in ``<folder>/asi``. Returns the repository path.
+
+    With ``trex``, the TREx RGB sites too, and colour frames of TREx RGB GILL (beside THEMIS
+    GILL) at 06:00, 06:20 and 06:40 (its minute files, 20-minute cadence).
+    """
     from aurorax.demo import AuroralModel, load_sites, render_demo_images
 
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "aurorax.duckdb"
-    one_day_demo(db, ["themis-asi", "swarm"])
+    one_day_demo(db, ["themis-asi", "trex", "swarm"] if trex else ["themis-asi", "swarm"])
     sites = load_sites()
-    sites = sites[(sites["program"] == "themis-asi") & sites["site_uid"].isin(["gill", "rank"])]
+    themis = sites[(sites["program"] == "themis-asi") & sites["site_uid"].isin(["gill", "rank"])]
     day = pd.Timestamp("2021-12-01", tz="UTC")
     model = AuroralModel(2021, day, day + pd.Timedelta(days=1))
-    render_demo_images(folder / "asi", sites, model, [IMAGE_HOUR], cadence_s=300)
+    render_demo_images(folder / "asi", themis, model, [IMAGE_HOUR], cadence_s=300)
+    if trex:
+        colour = sites[(sites["program"] == "trex") & (sites["site_uid"] == "gill")]
+        render_demo_images(folder / "asi", colour, model, [IMAGE_HOUR], cadence_s=1200)
     return db
 
 
 @pytest.fixture(scope="module")
 def explorer_db(tmp_path_factory):
     return build_explorer_data(tmp_path_factory.mktemp("explorer"))
+
+
+@pytest.fixture(scope="module")
+def trex_explorer_db(tmp_path_factory):
+    return build_explorer_data(tmp_path_factory.mktemp("explorer-trex"), trex=True)
+
+
+@pytest.fixture
+def trex_state(trex_explorer_db):
+    db = trex_explorer_db
+    state = ExplorerState(db_path=str(db), asi_dir=str(db.parent / "asi"))
+    state.load()
+    return state
 
 
 @pytest.fixture
@@ -236,7 +256,8 @@ def test_layers_switch_on_and_off(state):
     assert groups == {"Ocean", "Coastlines"}
     state.layers = ["images", "positions"]
     groups = {el.group for el in state.globe()}
-    assert groups == {"Ocean", "Coastlines", "ASI", "Positions"}
+    # The image layer draws the monochrome mosaic and the colour (TREx RGB) one.
+    assert groups == {"Ocean", "Coastlines", "ASI", "ASIColour", "Positions"}
     with pytest.raises(ValueError, match=r"unknown layer\(s\) \['stars'\]"):
         plot_globe(layers=["stars"])
 
@@ -332,6 +353,113 @@ def test_drawn_globe_image_turns_visible_and_transparent_in_place():
     assert image.global_alpha == 1.0
     stream.event(images=False)
     assert image.global_alpha == 0.0
+
+
+# -- TREx RGB: colour imagers on the globe ------------------------------------------------------
+
+
+def test_trex_rgb_is_mosaicked_in_colour_beside_the_grey_imagers(trex_state):
+    state = trex_state
+    assert state.time == IMAGE_HOUR + pd.Timedelta(minutes=10)
+    assert state.imagers == ["THEMIS-ASI GILL", "THEMIS-ASI RANK", "TREx RGB GILL"]
+    grid = GlobalGrid()
+    assert state.grid.shape == grid.shape and state.colour_grid.shape == (*grid.shape, 3)
+    grey, colour = state.grid.reshape(-1), state.colour_grid.reshape(-1, 3)
+    gillam, rankin = grid.cell_of(*GILLAM), grid.cell_of(62.82, -92.11)
+    # THEMIS and TREx at Gillam see its zenith equally high: the colour imager takes it; Rankin
+    # Inlet, 700 km north, is THEMIS's alone. A cell is in one layer, never in both.
+    assert np.isfinite(colour[gillam]).all() and np.isnan(grey[gillam])
+    assert np.isfinite(grey[rankin]) and np.isnan(colour[rankin]).all()
+    assert not (np.isfinite(grey) & np.isfinite(colour).all(axis=1)).any()
+    # The TREx frame is the 06:20 one (nearest 06:10 of its 20-minute cadence), as its reader
+    # reads it: colour cells hold the mean of each channel, green brightest in the aurora.
+    seen = colour[np.isfinite(colour).all(axis=1)]
+    assert len(seen) > 500 and (seen >= 0).all() and (seen <= 255).all()
+    bright = seen[seen.max(axis=1) >= np.percentile(seen.max(axis=1), 99)]
+    assert (bright[:, 1] > bright[:, 2]).mean() > 0.9
+
+
+def test_trex_rgb_is_drawn_in_true_colour_with_the_dark_sky_transparent(trex_state):
+    state = trex_state
+    # The view faces the centre of Gillam's grid cell (the screen pixels beside the centre lie
+    # 10 km from it, inside the cell).
+    grid = GlobalGrid()
+    j, i = divmod(int(grid.cell_of(*GILLAM)), grid.n_lon)
+    state.param.update(central_lat=grid.lat_centres[j], central_lon=grid.lon_centres[i])
+    globe = state.globe()
+    rgb = _element(globe, "ASIColour")
+    assert isinstance(rgb, hv.RGB)
+    pixels = np.dstack([rgb.dimension_values(d, flat=False) for d in range(2, 6)])
+    alpha = pixels[..., 3]
+    assert alpha.max() == pytest.approx(1.0) and alpha.min() == 0.0
+    shown = alpha > 0.5
+    # Bright aurora is opaque, in the camera's colours: green (557.7 nm) and red (630.0 nm)
+    # over little blue, each pixel its own hue, not a colour map's ramp.
+    assert shown.sum() > 50
+    red, green, blue = (pixels[..., c][shown] for c in range(3))
+    assert (green > blue).mean() > 0.9 and (red > blue).mean() > 0.9
+    assert (green > red).any() and (red > green).any()
+    # The pixel at the centre of the view shows Gillam's zenith cell: its channels over its
+    # brightest one, as opaque as that one is bright between the 1st and 99.5th percentiles.
+    xs, ys = rgb.dimension_values(0, expanded=False), rgb.dimension_values(1, expanded=False)
+    row, col = np.argmin(np.abs(ys)), np.argmin(np.abs(xs))
+    cell = state.colour_grid[j, i]
+    brightest = state.colour_grid.max(axis=2)
+    lo, hi = np.percentile(brightest[np.isfinite(brightest)], [1.0, 99.5])
+    np.testing.assert_allclose(pixels[row, col, :3], cell / cell.max(), rtol=1e-5)
+    assert pixels[row, col, 3] == pytest.approx(np.clip((cell.max() - lo) / (hi - lo), 0, 1))
+    # The dark sky is (nearly) transparent: most of the imager's sky is fainter than the aurora.
+    inside = alpha > 0
+    assert inside.sum() > 4 * shown.sum()
+    assert np.median(alpha[inside]) < 0.3
+    # The picture is cropped to the colour imagers' sky: it lies round Gillam, the centre.
+    x0, y0, x1, y1 = rgb.bounds.lbrt()
+    assert -1_000_000 < x0 < 0 < x1 < 1_000_000 and -1_000_000 < y0 < 0 < y1 < 1_000_000
+    # The grey mosaic keeps its colour bar and colour map; the opacity applies to both layers.
+    (bar,) = _models(_rendered(globe), "ColorBar")
+    assert bar.title == "ASI counts"
+    state.param.update(image_alpha=0.4, cmap="gray")
+    globe = state.globe()
+    assert _element(globe, "ASI").opts.get().kwargs["cmap"] == "gray"
+    faded = _element(globe, "ASIColour").dimension_values(5, flat=False)
+    assert faded.max() == pytest.approx(0.4)
+    assert "TREx RGB GILL" in state.caption() and "true colour" in state.caption()
+
+
+def test_a_colour_imager_without_a_frame_leaves_its_sky_to_the_grey_one(trex_state):
+    # 06:55: the TREx frames are 06:00, 06:20 and 06:40, farther than half its cadence (10 min),
+    # so THEMIS GILL (06:55) shows Gillam's sky instead of a hole where TREx would have won.
+    state = trex_state
+    state.minute = 6 * 60 + 55
+    assert state.imagers == ["THEMIS-ASI GILL", "THEMIS-ASI RANK"]
+    assert np.isfinite(state.grid.reshape(-1)[GlobalGrid().cell_of(*GILLAM)])
+    assert state.colour_grid is None
+    rgb = _element(state.globe(), "ASIColour")
+    assert rgb.dimension_values(5).max() == 0.0  # the layer stays, all transparent
+
+
+def test_colour_globe_image_scales_channels_together():
+    from aurorax.viz._globe import globe_colour_image
+
+    grid = GlobalGrid()
+    values = np.full((*grid.shape, 3), np.nan, dtype=np.float32)
+    j, i = divmod(int(grid.cell_of(*GILLAM)), grid.n_lon)
+    values[j - 20 : j + 20, i - 20 : i + 20] = (10.0, 10.0, 10.0)  # dark sky: the lower limit
+    values[j - 5 : j + 5, i - 5 : i + 5] = (50.0, 210.0, 30.0)  # bright green: the upper limit
+    values[j - 5 : j + 5, i + 10 : i + 15] = (20.0, 110.0, 60.0)  # half as bright
+    image = globe_colour_image(values, *GILLAM, size_px=200, clim=(10.0, 210.0))
+    pixels = np.dstack([image.dimension_values(d, flat=False) for d in range(2, 6)])
+    alpha = pixels[..., 3]
+    colours = {tuple(np.round(p.astype(float), 3).tolist()) for p in pixels[alpha > 0]}
+    assert colours == {
+        (round(50 / 210, 3), 1.0, round(30 / 210, 3), 1.0),
+        (round(20 / 110, 3), 1.0, round(60 / 110, 3), 0.5),
+    }
+    assert np.isclose(alpha, 0).sum() > (alpha > 0).sum()  # the dark sky: transparent
+    nothing = globe_colour_image(None, *GILLAM, size_px=200)
+    assert nothing.dimension_values(5).max() == 0.0
+    with pytest.raises(ValueError, match=r"colour values have shape \(512, 1024\), the grid "):
+        globe_colour_image(values[..., 0], *GILLAM)
 
 
 def test_coastlines_within_a_window():

@@ -91,6 +91,30 @@ def test_mosaic_takes_the_highest_elevation(skymap):
         mosaic.indexes[0].regrid(np.zeros((8, 8)))
 
 
+def test_mosaic_keeps_monochrome_and_colour_imagers_in_their_layers():
+    west = make_skymap("west", lon=-102.0)
+    east = make_skymap("east", lon=-98.0)
+    twin = make_skymap("twin", lon=-98.0)  # a second camera at the east site
+    grey = np.full(west.shape, 1000, np.uint16)
+    colour = np.zeros((*east.shape, 3), np.uint8) + np.array([20, 120, 40], np.uint8)
+    mosaic = Mosaic([GridIndex.build(s) for s in (west, east, twin)])
+    cell = mosaic.grid.cell_of
+    layers = mosaic.regrid_layers([grey, colour, grey])
+    mono, rgb = layers[0].ravel(), layers[1].reshape(-1, 3)
+    assert mono[cell(60.0, -102.0)] == 1000 and np.isnan(rgb[cell(60.0, -102.0)]).all()
+    # The east site's two cameras see its sky equally high: the one listed first takes it.
+    assert list(rgb[cell(60.0, -98.0)]) == [20.0, 120.0, 40.0]
+    assert np.isnan(mono[cell(60.0, -98.0)])
+    assert not (np.isfinite(mono) & np.isfinite(rgb).all(axis=1)).any()
+    assert mosaic.regrid_layers([None, colour, None])[0] is None
+    only_colour = mosaic.regrid([None, colour, colour])
+    assert only_colour.shape == (*mosaic.grid.shape, 3)
+    with pytest.raises(AsiError, match="the frames are monochrome and colour: regrid_layers"):
+        mosaic.regrid([grey, colour, None])
+    with pytest.raises(AsiError, match=r"colour frames of a mosaic have \[3, 4\] channels"):
+        mosaic.regrid_layers([None, colour, np.zeros((*east.shape, 4))])
+
+
 def test_mosaic_of_imagers_at_a_time(tmp_path):
     _, west_frames = write_hours(
         tmp_path, "west", "2021-12-01T05:00", 1, n=64, cadence_s=60, seed=1

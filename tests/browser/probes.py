@@ -1,4 +1,5 @@
-"""JavaScript probes of the Bokeh models a page in the browser draws (for ``page.evaluate``)."""
+"""JavaScript probes of the Bokeh models a page in the browser draws (for ``page.evaluate``), and
+the helpers that run them."""
 
 # Glyph class names of every Bokeh plot on the page.
 GLYPHS_JS = """() => {
@@ -52,4 +53,66 @@ FIGURE_BOXES_JS = """() => {
     };
     for (const view of Object.values(Bokeh.index)) walk(view);
     return out;
+}"""
+
+
+# The page position of the cell (day, data source) of the availability page's heat map, and the
+# plot's title and day axis, from the Bokeh views the browser drew.
+HEATMAP_CELL_JS = """([day, source]) => {
+  const figures = [];
+  const walk = (view) => {
+    if (view.model.type === "Figure") figures.push(view);
+    for (const child of view.child_views || []) walk(child);
+  };
+  for (const view of Bokeh.index) walk(view);
+  if (figures.length !== 1) return null;
+  const figure = figures[0];
+  const canvas = figure.canvas_view.el.getBoundingClientRect();
+  return {
+    title: figure.model.title.text,
+    days: figure.model.x_range.factors,
+    x: canvas.left + figure.frame.x_scale.compute(day),
+    y: canvas.top + figure.frame.y_scale.compute(source),
+  };
+}"""
+#: The availability heat map's colour of "missing" (expected, no image file).
+MISSING_PURPLE = (0x76, 0x2A, 0x83)
+
+
+def pixel_at(page, x: float, y: float) -> tuple[int, int, int]:
+    """The colour (0-255 RGB) the browser shows at page position ``(x, y)``."""
+    import io
+
+    import matplotlib.image
+
+    png = page.screenshot(clip={"x": x - 1, "y": y - 1, "width": 3, "height": 3})
+    rgb = matplotlib.image.imread(io.BytesIO(png), format="png")[1, 1, :3]
+    return tuple(int(round(255 * v)) for v in rgb)
+
+
+def heatmap_cell(page, day: str, source: str, title: str) -> dict:
+    """:data:`HEATMAP_CELL_JS` of ``(day, source)`` once the heat map titled ``title`` is drawn."""
+    page.wait_for_function(
+        f"(args) => {{ const c = ({HEATMAP_CELL_JS})(args); "
+        f"return c !== null && c.title === {title!r}; }}",
+        arg=[day, source],
+        timeout=30_000,
+    )
+    return page.evaluate(HEATMAP_CELL_JS, [day, source])
+
+
+# Colours of every Line glyph on the page (the curves; paths are MultiLine), as their specs give.
+LINE_COLOURS_JS = """() => {
+    const colours = [];
+    for (const doc of Bokeh.documents) {
+        for (const model of doc.all_models) {
+            const glyph = model.glyph;
+            if (glyph === undefined || glyph === null) continue;
+            const kind = glyph.constructor.__name__;
+            if (kind !== "Line") continue;
+            const c = glyph.line_color;
+            colours.push(c !== null && typeof c === "object" && "value" in c ? c.value : c);
+        }
+    }
+    return colours;
 }"""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.app.test_analysis import build_analysis_demo
+from tests.app.test_analysis_trex import build_trex_analysis_demo
 from tests.browser.conftest import screenshot
-from tests.browser.probes import FIGURE_BOXES_JS, GLYPHS_JS, TITLES_JS
+from tests.browser.probes import FIGURE_BOXES_JS, GLYPHS_JS, LINE_COLOURS_JS, TITLES_JS
 from tests.serving import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -72,4 +73,36 @@ def test_frames_track_box_and_intensity(page, tmp_path):
         page.get_by_text(message).first.wait_for(timeout=30_000)
         assert "Traceback" not in page.content()
         screenshot(page, "analysis-no-images")
+    assert page.console_errors == []
+
+
+def test_a_trex_rgb_site_shows_a_colour_montage_and_a_curve_per_channel(page, tmp_path):
+    # Issue 13: the TREx RGB imagers were missing from the page. TREx RGB GILL with DMSP F17
+    # passing overhead at 12:11-12:13 UTC (frames every 2 min, tests/app/test_analysis_trex.py).
+    data = tmp_path / "data"
+    db, _, dense = build_trex_analysis_demo(data)
+    (data / "asi").rename(data / "asi_demo")
+    dense.rename(data / "asi")  # the server reads <data dir>/asi
+    with running_server(db, data, path="/analysis") as base:
+        page.goto(base + "/analysis?site=trex:gill&spacecraft=dmspf17", wait_until="networkidle")
+        page.get_by_text("Conjunction analysis").first.wait_for(timeout=30_000)
+        page.wait_for_function(f"({GLYPHS_JS})().includes('ImageRGBA')", timeout=30_000)
+        page.wait_for_timeout(1000)
+        glyphs = page.evaluate(GLYPHS_JS)
+        # The montage is one colour picture (RGBA), with no grey image and no colour bar.
+        assert glyphs.count("ImageRGBA") == 1 and glyphs.count("Image") == 0
+        figures = page.evaluate(FIGURE_BOXES_JS)
+        assert [bar for f in figures for bar in f["colorbars"]] == []
+        assert all(f["canvas"][2] <= 1400 for f in figures), [f["canvas"] for f in figures]
+        titles = page.evaluate(TITLES_JS)
+        assert [t[:4] for t in titles] == ["(A) ", "(B) ", "(C) ", "(D) "]
+        assert all(t[4:7] == "12:" for t in titles)
+        # The intensity: a curve per channel in its colour and the black mean, with a legend
+        # (the grey page has one black curve).
+        assert sorted(page.evaluate(LINE_COLOURS_JS)) == ["black", "blue", "green", "red"]
+        assert sum(len(f["legends"]) for f in figures) == 1
+        select = page.locator("select").filter(has_text="closest")
+        options = [o for o in select.locator("option").all_inner_texts() if "closest" in o]
+        assert len(options) == 1 and options[0].startswith("2021-12-01 12:11-12:13 UT")
+        screenshot(page, "analysis-trex-colour")
     assert page.console_errors == []

@@ -1,5 +1,6 @@
-"""The Event Explorer in a real browser: the globe renders with image and spacecraft layers, its
-legend fits a 1400 px window and a link opens the day and minute it names."""
+"""The Event Explorer in a real browser: the globe renders with image and spacecraft layers (TREx
+RGB in colour beside the grey THEMIS mosaic), its legend fits a 1400 px window and a link opens
+the day and minute it names."""
 
 from __future__ import annotations
 
@@ -34,6 +35,38 @@ PLOTS_JS = """() => Bokeh.documents.flatMap((doc) => [...doc.all_models])
     .filter((m) => m.renderers !== undefined && m.toolbar !== undefined).length"""
 
 
+# The colour (TREx RGB) picture of the newest plot: where it lies (x, y, dw, dh in projected
+# metres) and how many of its pixels are opaque (alpha > 50 %) with green or red above the other
+# channels, read from the RGBA bytes the browser draws.
+COLOUR_IMAGE_JS = """() => {
+    let plot = null;
+    for (const doc of Bokeh.documents) {
+        for (const model of doc.all_models) {
+            if (model.renderers !== undefined && model.toolbar !== undefined) { plot = model; }
+        }
+    }
+    const found = plot === null ? [] : plot.renderers.filter(
+        (r) => r.glyph !== undefined && r.glyph.constructor.__name__ === "ImageRGBA");
+    if (found.length !== 1) { return null; }
+    const r = found[0], data = r.data_source.data, g = r.glyph;
+    const image = data[g.image.field][0];
+    const flat = image.buffer !== undefined ? image : Uint32Array.from(image.flat());
+    const bytes = new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength);
+    let opaque = 0, green = 0, red = 0;
+    for (let k = 0; k < bytes.length; k += 4) {
+        const [R, G, B, A] = [bytes[k], bytes[k + 1], bytes[k + 2], bytes[k + 3]];
+        if (A > 128) {
+            opaque += 1;
+            if (G > R + 20 && G > B + 40) { green += 1; }
+            if (R > G + 20 && R > B + 40) { red += 1; }
+        }
+    }
+    const at = (name) => (g[name].field !== undefined ? data[g[name].field][0] : g[name].value);
+    return {visible: r.visible, x: at("x"), y: at("y"), dw: at("dw"), dh: at("dh"),
+            pixels: bytes.length / 4, opaque: opaque, green: green, red: red};
+}"""
+
+
 def _inside(box, outer) -> bool:
     return outer[0] <= box[0] < box[2] <= outer[2] and outer[1] <= box[1] < box[3] <= outer[3]
 
@@ -44,7 +77,7 @@ def _glyphs(page) -> list[str]:
 
 def test_globe_with_images_and_spacecraft(page, tmp_path):
     # The repository and images go where the server's settings look: <data dir>/asi.
-    db = build_explorer_data(tmp_path / "data")
+    db = build_explorer_data(tmp_path / "data", trex=True)
     with running_server(db, tmp_path / "data", path="/explorer") as base:
         page.goto(base + "/explorer", wait_until="networkidle")
         page.get_by_text("Event Explorer").first.wait_for(timeout=30_000)
@@ -89,6 +122,20 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
         page.get_by_text("2021-12-01 06:15 UTC").first.wait_for(timeout=30_000)
         page.wait_for_function(f"() => ({GLYPHS_JS})().includes('Image')", timeout=30_000)
         screenshot(page, "explorer-shared-link")
+
+        # Issue 13: TREx RGB was left off the globe. Its frame (06:20) is drawn in colour beside
+        # the grey THEMIS mosaic: an RGBA picture over Gillam, the view's centre, its aurora
+        # opaque in green and in red, not through the colour map.
+        page.get_by_text("TREx RGB GILL").first.wait_for(timeout=30_000)
+        page.wait_for_function(f"() => ({COLOUR_IMAGE_JS})() !== null", timeout=30_000)
+        colour = page.evaluate(COLOUR_IMAGE_JS)
+        assert colour["visible"] and colour["pixels"] > 1000, colour
+        assert colour["x"] < 0 < colour["x"] + colour["dw"], colour
+        assert colour["y"] < 0 < colour["y"] + colour["dh"], colour
+        assert colour["opaque"] > 50 and colour["green"] > 10 and colour["red"] > 10, colour
+        assert colour["opaque"] < colour["pixels"] / 4, colour  # the dark sky: transparent
+        assert "Image" in page.evaluate(GLYPHS_JS)  # and the grey THEMIS mosaic beside it
+        screenshot(page, "explorer-trex-colour")
 
         # A link with a day (a conjunction's, say) opens that day, here one without data, and
         # the day stays in the address.
