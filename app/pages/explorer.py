@@ -62,7 +62,11 @@ class ExplorerState(param.Parameterized):
         objects=list(IMAGE_CMAPS),
         doc="Colour map of the monochrome images (TREx RGB is drawn in its own colours).",
     )
-    image_alpha = param.Number(default=1.0, bounds=(0.0, 1.0), doc="Opacity of the images.")
+    image_alpha = param.Number(
+        default=1.0,
+        bounds=(0.0, 1.0),
+        doc="Opacity of the images (of their brightest cells: the dark sky is transparent).",
+    )
     oval_q = param.Selector(
         default=3,
         objects=list(OVAL_Q_LEVELS),
@@ -206,11 +210,17 @@ class ExplorerState(param.Parameterized):
         """What the globe shows: the imagers with a frame, the symbols, the oval's model."""
         imagers = ", ".join(self.imagers) if self.imagers else "none this minute"
         text = f"ASI images: {imagers}. "
+        if self.grid is not None:
+            text += (
+                "THEMIS ASI and REGO through the colour map, the dark sky transparent: a cell "
+                "is clear at the colour bar's lower limit (the dark-sky level, the 1st "
+                "percentile of the cells seen) and grows more opaque up to its upper one. "
+            )
         if self.colour_grid is not None:
             text += (
                 "TREx RGB in true colour (the dark sky transparent, brighter aurora more "
-                "opaque), the others through the colour map; where fields of view overlap, the "
-                "imager seeing the sky higher is drawn (at a shared site, the colour one). "
+                "opaque); where fields of view overlap, the imager seeing the sky higher is "
+                "drawn (at a shared site, the colour one). "
             )
         text += (
             "Triangles: spacecraft positions; circles: their north and "

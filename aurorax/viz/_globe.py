@@ -334,7 +334,9 @@ def plot_globe(
         Point of the Earth facing the viewer, degrees (rotate the globe by changing them).
     grid_values
         ASI mosaic on the ``GlobalGrid`` (``Mosaic.regrid`` output, the monochrome imagers),
-        drawn through ``cmap`` when ``"images"`` is in ``layers``.
+        drawn through ``cmap`` when ``"images"`` is in ``layers``, the dark sky transparent: a
+        cell's opacity rises from 0 at the colour scale's lower limit (the dark-sky level, the
+        1st percentile of the cells seen) to 1 at its upper one (see :func:`globe_image`).
     colour_values
         The colour imagers' mosaic (TREx RGB; the colour layer of ``Mosaic.regrid_layers``),
         drawn in true colour above the monochrome one, the dark sky transparent (see
@@ -350,8 +352,9 @@ def plot_globe(
         The statistical auroral oval on the ``GlobalGrid`` (:func:`aurorax.viz.oval_grid`),
         drawn as a translucent band when ``"oval"`` is in ``layers``.
     cmap, image_alpha, colorbar
-        Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one) and colour bar of the
-        monochrome ASI images, and the opacity (0 to 1) of all of them.
+        Colour map (a name of ``IMAGE_CMAPS`` or any HoloViews one) and colour bar (each
+        count's colour and opacity as drawn) of the monochrome ASI images, and the opacity (0 to
+        1) of all of them: that of their brightest cells.
     legend
         Name the spacecraft (their colours) in a legend above the globe, in as many columns as
         fit its width (beside it, after the colour bar, the plot was too wide for the Event

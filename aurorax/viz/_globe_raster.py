@@ -1,10 +1,11 @@
 """The Event Explorer globe's rasters: grid arrays (ASI mosaics, the oval) drawn on the globe.
 
 Each screen pixel of the orthographic view takes the ``GlobalGrid`` cell under it (a cached
-lookup per view), so a new minute redraws only the values. Monochrome mosaics (THEMIS ASI, REGO)
-go through a colour map with a colour bar; colour mosaics (TREx RGB) are drawn in their own
-colours, with the brightness of each cell as its opacity: the dark sky is transparent over the
-map and the aurora shows in the colours the camera recorded.
+lookup per view), so a new minute redraws only the values. In both kinds of mosaic the brightness
+of a cell is its opacity, so the dark sky is transparent over the map and the coastlines, and the
+aurora stands out: monochrome mosaics (THEMIS ASI, REGO) go through a colour map whose opacity
+rises from 0 at the colour scale's lower limit (the dark-sky level) to 1 at its upper one, with a
+colour bar; colour mosaics (TREx RGB) are drawn in the colours the camera recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import functools
 
 import holoviews as hv
 import numpy as np
+from holoviews.plotting.util import process_cmap
 
 from aurorax.asi import GlobalGrid
 
@@ -30,7 +32,8 @@ __all__ = [
 
 EARTH_RADIUS_M = 6_371_000.0
 
-# Dark sky to green (557.7 nm) to white: faint aurora stays visible on the light ocean.
+# Dark sky to green (557.7 nm) to white; drawn with the opacity ramp of _faded_palette, so the
+# dark end is see-through and bright aurora shows in full colour on the light ocean.
 AURORA_CMAP = ("#000000", "#0b3d2e", "#138a4a", "#3ddc84", "#d9ffe6")
 #: Colour maps offered for the ASI images: name -> a colour list or a Bokeh/colorcet name.
 IMAGE_CMAPS = {
@@ -40,6 +43,37 @@ IMAGE_CMAPS = {
     "inferno": "inferno",
 }
 OVAL_COLOUR = "#e0a000"
+# Entries of the grey layer's palette: smooth steps of colour and of opacity.
+_PALETTE_SIZE = 256
+# The grey layer's opacity is its level on the colour scale (0 at the dark-sky level, 1 at the
+# upper limit) to this power. Squared, not linear as the colour layer's (whose faint cells keep
+# their hue at full value): the faint end of a colour map is dark, and with a linear ramp the
+# demo's dark imagers still showed as grey discs on the light map. Squared, the sky just above
+# the dark-sky level (noise, airglow, the brighter horizon of the van Rhijn effect) stays nearly
+# clear: a cell a fifth of the way up the scale is 4 % opaque, one half way up 25 %.
+_OPACITY_POWER = 2
+
+
+def _faded_palette(cmap, n: int = _PALETTE_SIZE) -> list[str]:
+    """``cmap`` as ``n`` ``#rrggbbaa`` colours from its lowest to its highest, the opacity of
+    each its level (0 to 1) squared (``_OPACITY_POWER``): 0 for the lowest (the dark sky), 1 for
+    the highest (an opacity the colour map itself has, as in a list of RGBA colours, multiplies
+    this one).
+
+    A list of colours is interpolated linearly between its entries (the five of ``AURORA_CMAP``
+    become a smooth ramp); a name is sampled by HoloViews (matplotlib, Bokeh or colorcet maps).
+    """
+    from matplotlib.colors import to_hex, to_rgba_array
+
+    colours = IMAGE_CMAPS.get(cmap, cmap) if isinstance(cmap, str) else cmap
+    if isinstance(colours, str):
+        colours = process_cmap(colours, ncolors=n)
+    rgba = to_rgba_array(list(colours))
+    at = np.linspace(0.0, 1.0, len(rgba))
+    level = np.linspace(0.0, 1.0, n)
+    ramp = np.column_stack([np.interp(level, at, rgba[:, c]) for c in range(4)])
+    ramp[:, 3] *= level**_OPACITY_POWER
+    return [to_hex(c, keep_alpha=True) for c in ramp]
 
 
 def _inverse_orthographic(x, y, central_lat: float, central_lon: float):
@@ -89,7 +123,17 @@ def globe_image(
     alpha: float = 1.0,
     colorbar: bool = False,
 ) -> hv.Image:
-    """A global-grid array drawn on the globe (nearest cell per screen pixel).
+    """A global-grid array drawn on the globe (nearest cell per screen pixel) through a colour
+    map, the dark sky transparent.
+
+    A cell's colour is its level on the colour scale ``clim`` (0 at the lower limit, 1 at the
+    upper one) and so is its opacity: 0 at or below the lower limit, the dark-sky level (the
+    background a camera records from the night sky without aurora; by default the 1st
+    percentile of the cells seen, most of which are dark sky in a mosaic of several imagers),
+    rising as the level squared to 1 at and above the upper one (bright aurora, in the colour
+    map's full colours), times ``alpha``. Squared, the faint sky just above the dark-sky level
+    stays nearly clear instead of a grey haze. The colour bar shows the same colours and
+    opacities (its dark-sky end see-through, as on the globe).
 
     Parameters
     ----------
@@ -101,11 +145,12 @@ def globe_image(
     size_px
         Raster size across the globe's diameter; each screen pixel takes the grid cell under it.
     clim
-        Colour limits; default the 1st and 99th percentiles of the finite values.
+        Colour limits (counts); default the 1st and 99th percentiles of the finite values. The
+        lower one is the dark-sky level, drawn transparent.
     cmap
         A name of ``IMAGE_CMAPS``, or any HoloViews colour map (a list of colours or a name).
     alpha
-        Opacity of the images, 0 (invisible) to 1.
+        Opacity of the images, 0 (invisible) to 1: that of a cell at or above the upper limit.
     colorbar
         Draw the colour bar (counts) on the right.
 
@@ -113,7 +158,8 @@ def globe_image(
     -------
     holoviews.Image
         Bounds ``(-R, -R, R, R)`` in metres; NaN (transparent) off the globe and where the grid
-        has no data; all transparent (``alpha`` 0) when nothing on the near side has data.
+        has no data; all transparent (``alpha`` 0) when nothing on the near side has data. Its
+        ``cmap`` option is the colour map as ``#rrggbbaa`` colours with the opacity ramp.
     """
     grid = grid or GlobalGrid()
     on, j, i = _globe_lookup(float(central_lat), float(central_lon), int(size_px), grid.shape)
@@ -139,7 +185,9 @@ def globe_image(
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
     bar = {"clabel": "ASI counts"} if colorbar else {}
     return hv.Image(out, bounds=bounds, kdims=["x", "y"], vdims=["counts"], group="ASI").opts(
-        cmap=IMAGE_CMAPS.get(cmap, cmap) if isinstance(cmap, str) else cmap,
+        # The opacity ramp is in the palette, as Bokeh's Image glyph has one opacity for all
+        # its pixels: the colour mapper then draws the dark sky see-through, the colour bar too.
+        cmap=_faded_palette(cmap),
         clim=clim,
         clipping_colors={"NaN": (0, 0, 0, 0)},
         colorbar=colorbar,

@@ -15,6 +15,7 @@ from aurorax.asi import GlobalGrid
 from aurorax.viz import plot_globe, project_orthographic
 from aurorax.viz._coastlines import coastline_lonlat, coastlines_within
 from aurorax.viz._globe import EARTH_RADIUS_M, globe_coastlines
+from aurorax.viz._globe_raster import AURORA_CMAP
 from tests.demo_repos import one_day_demo
 
 from .conftest import check_exports
@@ -211,9 +212,78 @@ def test_colour_bar_colour_map_and_opacity_of_the_images(state):
     state.param.update(image_alpha=0.4, cmap="gray")
     image = _element(state.globe(), "ASI")
     assert image.opts.get().kwargs["alpha"] == pytest.approx(0.4)
-    assert image.opts.get().kwargs["cmap"] == "gray"
+    # Gray from black to white, its opacity the level squared (the dark sky clear).
+    cmap = image.opts.get().kwargs["cmap"]
+    assert (cmap[0], cmap[128], cmap[-1]) == ("#00000000", "#80808040", "#ffffffff")
     with pytest.raises(ValueError, match="alpha must be between 0 and 1, got 1.5"):
         plot_globe(grid_values=state.grid, image_alpha=1.5)
+
+
+def _grey_glyph(globe):
+    """The rendered grey ASI layer: its Bokeh ``Image`` renderer (the only one of the globe)."""
+    (renderer,) = [r for r in _rendered(globe).renderers if type(r.glyph).__name__ == "Image"]
+    return renderer
+
+
+def _drawn_alpha(renderer) -> tuple[np.ndarray, np.ndarray]:
+    """The counts of the grey layer's seen screen pixels and the opacity each is drawn with, as
+    BokehJS maps them: the colour mapper's palette entry of the value (the end entries beyond
+    the limits) times the glyph's opacity."""
+    from matplotlib.colors import to_rgba_array
+
+    glyph = renderer.glyph
+    values = np.asarray(renderer.data_source.data["image"][0], dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    mapper = glyph.color_mapper
+    palette = to_rgba_array(list(mapper.palette))
+    n = len(palette)
+    index = np.clip(np.floor((values - mapper.low) / (mapper.high - mapper.low) * n), 0, n - 1)
+    return values, palette[index.astype(int), 3] * glyph.global_alpha
+
+
+def test_grey_images_dark_sky_is_transparent_and_aurora_opaque(state):
+    # Issue 13: THEMIS ASI and REGO were drawn opaque through the colour map, so every imager's
+    # dark sky was a black disc over the map. Now a cell is as opaque as it is bright on the
+    # colour scale: transparent at its lower limit (the dark sky), opaque at its upper one.
+    state.param.update(central_lat=GILLAM[0], central_lon=GILLAM[1])
+    globe = state.globe()
+    renderer = _grey_glyph(globe)
+    mapper = renderer.glyph.color_mapper
+    seen = state.grid[np.isfinite(state.grid)]
+    lo, hi = np.percentile(seen, [1, 99])
+    assert (mapper.low, mapper.high) == pytest.approx((lo, hi), rel=1e-5)
+    values, alpha = _drawn_alpha(renderer)
+    assert len(values) > 1000
+    # The dark sky, at or below the lower limit (Rankin Inlet's zenith at 06:10 among it), is
+    # transparent; the brightest aurora, at or above the upper one, fully opaque.
+    grid = GlobalGrid()
+    assert state.grid.reshape(-1)[grid.cell_of(62.82, -92.11)] <= lo
+    assert (alpha[values <= lo] == 0.0).all() and (values <= lo).any()
+    assert (alpha[values >= hi] == 1.0).all() and (values >= hi).any()
+    # In between, the opacity rises with the counts, as the level on the colour scale squared
+    # (to within the palette's 256 steps): the faint half of the sky is nearly clear.
+    order = np.argsort(values)
+    assert (np.diff(alpha[order]) >= 0).all()
+    level = np.clip((values - lo) / (hi - lo), 0, 1)
+    np.testing.assert_allclose(alpha, level**2, atol=0.015)
+    assert np.median(alpha) < 0.1
+    assert "the dark sky transparent" in state.caption()
+    # Bright aurora keeps the colour map's colours, and the colour bar is drawn from the same
+    # colour mapper (each count's colour and opacity as on the globe).
+    from matplotlib.colors import to_rgba, to_rgba_array
+
+    palette = to_rgba_array(list(mapper.palette))
+    assert tuple(palette[-1]) == pytest.approx(to_rgba(AURORA_CMAP[-1]))
+    assert tuple(palette[0][:3]) == pytest.approx(to_rgba(AURORA_CMAP[0])[:3])
+    (bar,) = _models(_rendered(globe), "ColorBar")
+    assert list(bar.color_mapper.palette) == list(mapper.palette)
+    # The opacity slider scales every cell's opacity; another colour map keeps the ramp.
+    state.param.update(image_alpha=0.4, cmap="inferno")
+    renderer = _grey_glyph(state.globe())
+    values, alpha = _drawn_alpha(renderer)
+    assert alpha.max() == pytest.approx(0.4) and (alpha[values <= lo] == 0.0).all()
+    palette = to_rgba_array(list(renderer.glyph.color_mapper.palette))
+    assert tuple(palette[-1]) == pytest.approx(to_rgba("#fcffa4"), abs=0.01)  # inferno's top
 
 
 def test_title_is_short_and_the_imagers_are_in_the_caption(state):
@@ -420,7 +490,7 @@ def test_trex_rgb_is_drawn_in_true_colour_with_the_dark_sky_transparent(trex_sta
     assert bar.title == "ASI counts"
     state.param.update(image_alpha=0.4, cmap="gray")
     globe = state.globe()
-    assert _element(globe, "ASI").opts.get().kwargs["cmap"] == "gray"
+    assert _element(globe, "ASI").opts.get().kwargs["cmap"][-1] == "#ffffffff"  # gray's white
     faded = _element(globe, "ASIColour").dimension_values(5, flat=False)
     assert faded.max() == pytest.approx(0.4)
     assert "TREx RGB GILL" in state.caption() and "true colour" in state.caption()

@@ -1,6 +1,6 @@
 """The Event Explorer in a real browser: the globe renders with image and spacecraft layers (TREx
-RGB in colour beside the grey THEMIS mosaic), its legend fits a 1400 px window and a link opens
-the day and minute it names."""
+RGB in colour beside the grey THEMIS mosaic, the dark sky of both transparent), its legend fits a
+1400 px window and a link opens the day and minute it names."""
 
 from __future__ import annotations
 
@@ -67,6 +67,40 @@ COLOUR_IMAGE_JS = """() => {
 }"""
 
 
+# The grey (THEMIS ASI, REGO) image of the newest plot as the browser paints it: its values put
+# through the glyph's colour mapper by BokehJS's own image mapping (rgba_mapper), each pixel's
+# opacity times the glyph's. Counts of the seen pixels (finite values), of those nearly clear
+# (under 10 %), of those over half opaque, and of those over half opaque in a near-black colour
+# (the dark sky as a black disc).
+GREY_IMAGE_JS = """() => {
+    let plot = null;
+    for (const doc of Bokeh.documents) {
+        for (const model of doc.all_models) {
+            if (model.renderers !== undefined && model.toolbar !== undefined) { plot = model; }
+        }
+    }
+    const found = plot === null ? [] : plot.renderers.filter(
+        (r) => r.glyph !== undefined && r.glyph.constructor.__name__ === "Image");
+    if (found.length !== 1) { return null; }
+    const g = found[0].glyph, values = found[0].data_source.data[g.image.field][0];
+    const rgba = g.color_mapper.rgba_mapper.v_compute(values);
+    const opacity = g.global_alpha.value !== undefined ? g.global_alpha.value : g.global_alpha;
+    let seen = 0, clear = 0, opaque = 0, black = 0;
+    for (let k = 0; k < values.length; k++) {
+        if (!Number.isFinite(values[k])) { continue; }
+        const [R, G, B] = [rgba[4 * k], rgba[4 * k + 1], rgba[4 * k + 2]];
+        const A = rgba[4 * k + 3] * opacity;
+        seen += 1;
+        if (A < 25.5) { clear += 1; }
+        if (A > 127.5) {
+            opaque += 1;
+            if (R < 60 && G < 60 && B < 60) { black += 1; }
+        }
+    }
+    return {seen: seen, clear: clear, opaque: opaque, black: black};
+}"""
+
+
 def _inside(box, outer) -> bool:
     return outer[0] <= box[0] < box[2] <= outer[2] and outer[1] <= box[1] < box[3] <= outer[3]
 
@@ -122,6 +156,15 @@ def test_globe_with_images_and_spacecraft(page, tmp_path):
         page.get_by_text("2021-12-01 06:15 UTC").first.wait_for(timeout=30_000)
         page.wait_for_function(f"() => ({GLYPHS_JS})().includes('Image')", timeout=30_000)
         screenshot(page, "explorer-shared-link")
+
+        # Issue 13: the grey imagers' dark sky was drawn in the colour map's lowest colour, a
+        # black disc over the map. As painted, most of it is now (nearly) clear, none of it an
+        # opaque black, and the brightest aurora is opaque.
+        page.wait_for_function(f"() => ({GREY_IMAGE_JS})() !== null", timeout=30_000)
+        grey = page.evaluate(GREY_IMAGE_JS)
+        assert grey["seen"] > 1000, grey
+        assert grey["black"] == 0 and grey["clear"] > grey["seen"] / 2, grey
+        assert grey["opaque"] > 0, grey
 
         # Issue 13: TREx RGB was left off the globe. Its frame (06:20) is drawn in colour beside
         # the grey THEMIS mosaic: an RGBA picture over Gillam, the view's centre, its aurora
