@@ -31,6 +31,7 @@ from ._load import (
     compile_ephemeris_sql,
     tracks_from_table,
 )
+from ._pairs import PAIR_MAX_KM, pair_search, pairs_available
 from ._query import ConjunctionQuery
 from ._result import ConjunctionResult, Member
 
@@ -176,7 +177,18 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
     grid = _grid(query)
     types = query.conjunction_types
     limits = query.pair_limits()
-    block_members, block_tracks, notes = _load_blocks(repository, query, grid, limits)
+    block_members, block_tracks, notes, raw = _load_blocks(repository, query, grid, limits)
+    if raw is not None:  # answered from the pair table
+        return ConjunctionResult.from_raw(
+            query=query,
+            origin=grid.origin,
+            step_s=grid.step_s,
+            members=block_members,
+            raw=raw,
+            tracks={t: [bt[t] for bt in block_tracks] for t in types},
+            limits=limits,
+            notes=tuple(notes),
+        )
 
     if grid.step_s == 30:
         block_tracks = [
@@ -212,7 +224,8 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
 
 
 def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict):
-    """Members and tracks of every block (see ``_search_load`` for the two-phase prefilter)."""
+    """Members, tracks and notes of every block (see ``_load`` for the two-phase prefilter),
+    and the conjunctions when the pair table answered the search (else None)."""
     types = query.conjunction_types
     all_sources = repository.list_data_sources()
     end = min(query.end, grid.origin + pd.Timedelta(minutes=grid.n_minutes))
@@ -268,6 +281,10 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
 
     cursor = repository.cursor()
     try:
+        plan = _pair_plan(query, specs, limits, grid)
+        if plan is not None and pairs_available(cursor):
+            raw, tracks = pair_search(cursor, *plan, query.conjunction_types, grid.origin, end)
+            return members, tracks, notes, raw
         kept = _index_prune(cursor, query, specs, limits, grid, end)
         if kept is None:
             driver = _pick_driver(cursor, specs, limits, grid, types)
@@ -294,7 +311,28 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
             tracks[b] = tracks_from_table(table, ids, types, grid.origin)
     finally:
         cursor.close()
-    return members, tracks, notes
+    return members, tracks, notes, None
+
+
+def _pair_plan(query: ConjunctionQuery, specs: dict, limits: dict, grid: _Grid):
+    """``(ground ids, space ids, ground block index, limit)`` when the pair table can answer
+    the search (``_pairs.py``: one ground and one space block, both matching sources, a
+    distance of at most ``PAIR_MAX_KM``, 60 s steps, no metadata filter or one-hemisphere
+    condition), else None."""
+    if grid.step_s != 60 or grid.n_minutes == 0 or len(query.blocks) != 2 or len(specs) != 2:
+        return None
+    kinds = [name.rstrip("0123456789") for name in query.block_names]
+    if sorted(kinds) != ["ground", "space"]:
+        return None
+    limit = limits.get((0, 1))
+    if limit is None or not 0 <= limit <= PAIR_MAX_KM:
+        return None
+    for _, args in specs.values():
+        meta_sql, hemisphere = args[4], args[6]
+        if meta_sql != "TRUE" or len(set(hemisphere)) == 1:
+            return None
+    g = kinds.index("ground")
+    return specs[g][0], specs[1 - g][0], g, float(limit)
 
 
 def _read_registered(cursor, name: str, table, args, kind: str, slot_min: int = 10):

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from aurorax.geo import great_circle_distance_km
 
@@ -79,13 +81,14 @@ def _utc(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> pd.DatetimeInd
     return pd.DatetimeIndex(values).tz_localize("UTC")
 
 
-def _iso(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> np.ndarray:
-    """ISO 8601 strings (seconds, no zone) of grid steps, vectorised."""
+def _iso(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> list[str]:
+    """ISO 8601 strings (seconds, no zone) of grid steps, vectorised (Arrow's cast to string
+    is ``YYYY-MM-DD HH:MM:SS``; six times faster than numpy's ``datetime_as_string``)."""
     t = (
         np.datetime64(origin.as_unit("s").to_datetime64(), "s")
         + np.asarray(steps, np.int64) * step_s
     )
-    return np.datetime_as_string(t, unit="s")
+    return pc.replace_substring(pa.array(t).cast(pa.string()), " ", "T").to_pylist()
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +118,7 @@ class ConjunctionResult:
         names = query.block_names
         frames = []
         refs = []
+        type_codes = []
         for ctype, rc in raw.items():
             if rc is None or len(rc) == 0:
                 continue
@@ -136,40 +140,9 @@ class ConjunctionResult:
                 ident = pd.array([m.identifier for m in members[b]], dtype="Int64")
                 df[name] = display[rc.members[:, b]]
                 df[f"{name}_identifier"] = ident[rc.members[:, b]]
-            events = [[] for _ in range(n)]
-            for p, (i, j) in enumerate(rc.pairs):
-                rows = np.flatnonzero(rc.pair_start[:, p] >= 0)
-                first = _iso(origin, step_s, rc.pair_start[rows, p]).tolist()
-                last = _iso(origin, step_s, rc.pair_end[rows, p]).tolist()
-                e1 = np.array([m.display_name for m in members[i]], dtype=object)[
-                    rc.members[rows, i]
-                ]
-                e2 = np.array([m.display_name for m in members[j]], dtype=object)[
-                    rc.members[rows, j]
-                ]
-                blocks = f"{names[i]}-{names[j]}"
-                for r, a, b, s0, s1, dmin, dmax in zip(
-                    rows.tolist(),
-                    e1.tolist(),
-                    e2.tolist(),
-                    first,
-                    last,
-                    rc.pair_min_km[rows, p].tolist(),
-                    rc.pair_max_km[rows, p].tolist(),
-                    strict=True,
-                ):
-                    events[r].append(
-                        {
-                            "blocks": blocks,
-                            "e1_source": a,
-                            "e2_source": b,
-                            "start": s0,
-                            "end": s1,
-                            "min_distance_km": dmin,
-                            "max_distance_km": dmax,
-                        }
-                    )
+            events = _events(rc, names, members, origin, step_s)
             df["events"] = events
+            type_codes.append(np.full(n, query.conjunction_types.index(ctype)))
             frames.append(df)
             refs += [(ctype, tuple(m)) for m in rc.members.tolist()]
         columns = [*_FIXED_COLUMNS]
@@ -181,7 +154,7 @@ class ConjunctionResult:
             order = np.lexsort(
                 (
                     np.arange(len(data)),
-                    data["conjunction_type"].map(query.conjunction_types.index).to_numpy(),
+                    np.concatenate(type_codes),
                     data["start"].to_numpy(dtype="datetime64[ns]").view(np.int64),
                 )
             )
@@ -328,6 +301,45 @@ class ConjunctionResult:
                 }
             )
         return {"result": result}
+
+
+def _events(rc, names, members, origin, step_s) -> list[list[dict]]:
+    """Per conjunction, its pairwise sub-conjunctions (the ``events`` column)."""
+    n = len(rc)
+    per_pair = []
+    for p, (i, j) in enumerate(rc.pairs):
+        rows = np.flatnonzero(rc.pair_start[:, p] >= 0)
+        e1_names = [m.display_name for m in members[i]]
+        e2_names = [m.display_name for m in members[j]]
+        blocks = f"{names[i]}-{names[j]}"
+        dicts = [
+            {
+                "blocks": blocks,
+                "e1_source": e1_names[a],
+                "e2_source": e2_names[b],
+                "start": s0,
+                "end": s1,
+                "min_distance_km": dmin,
+                "max_distance_km": dmax,
+            }
+            for a, b, s0, s1, dmin, dmax in zip(
+                rc.members[rows, i].tolist(),
+                rc.members[rows, j].tolist(),
+                _iso(origin, step_s, rc.pair_start[rows, p]),
+                _iso(origin, step_s, rc.pair_end[rows, p]),
+                rc.pair_min_km[rows, p].tolist(),
+                rc.pair_max_km[rows, p].tolist(),
+                strict=True,
+            )
+        ]
+        per_pair.append((rows, dicts))
+    if len(per_pair) == 1 and per_pair[0][0].size == n:  # two blocks: one event per row
+        return [[e] for e in per_pair[0][1]]
+    events: list[list[dict]] = [[] for _ in range(n)]
+    for rows, dicts in per_pair:
+        for r, e in zip(rows.tolist(), dicts, strict=True):
+            events[r].append(e)
+    return events
 
 
 def _float(v) -> float | None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ._errors import ConflictError, NotFoundError, ValidationError
 from ._index import refresh_index
+from ._pairs import refresh_pairs
 from ._records import DataSource
 from ._schema import EPHEMERIS_LOCATION_COLUMNS
 from ._validate import PreparedBatch
@@ -319,8 +320,8 @@ def _is_sorted(batch: PreparedBatch) -> bool:
 
 
 def write_ephemeris(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> None:
-    """Replace-or-insert a validated ephemeris batch and refresh its availability days and
-    the ephemeris index rows of the hours it touched.
+    """Replace-or-insert a validated ephemeris batch and refresh its availability days, the
+    ephemeris index rows of the hours it touched and the ground-space pairs of its minutes.
 
     Runs inside the caller's transaction. Existing rows with the same (data_source, epoch)
     are deleted first. Every statement on the big table is bounded by the batch's data
@@ -357,6 +358,7 @@ def write_ephemeris(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> Non
             params,
         )
         refresh_index(con, ids, first, last)
+        refresh_pairs(con, ids, first, last)
         day_first = pd.Timestamp(first).floor("D")
         day_end = pd.Timestamp(last).floor("D") + pd.Timedelta(days=1)
         con.execute(
@@ -446,7 +448,8 @@ def delete_ephemeris(
     con: duckdb.DuckDBPyConnection, source_id: int, start: pd.Timestamp, end: pd.Timestamp
 ) -> int:
     """Delete one source's ephemeris in ``[start, end)`` (naive UTC) and recount the days (and
-    the ephemeris index hours) of that span; runs inside the caller's transaction. Returns the number of rows deleted."""
+    the ephemeris index hours and ground-space pairs) of that span; runs inside the caller's
+    transaction. Returns the number of rows deleted."""
     scope = "data_source = ? AND epoch >= ? AND epoch < ?"
     params = [source_id, start, end]
     deleted = con.execute(f"SELECT count(*) FROM ephemeris WHERE {scope}", params).fetchone()[0]
@@ -454,6 +457,7 @@ def delete_ephemeris(
         return 0
     con.execute(f"DELETE FROM ephemeris WHERE {scope}", params)
     refresh_index(con, [source_id], start, end - pd.Timedelta(microseconds=1))
+    refresh_pairs(con, [source_id], start, end - pd.Timedelta(microseconds=1))
     day_first = start.floor("D")
     day_end = (end - pd.Timedelta(microseconds=1)).floor("D") + pd.Timedelta(days=1)
     days = [source_id, day_first, day_end]

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from ._errors import StoreError
+from ._pairs import PAIRS_TABLE
 from ._repository import Repository
 from ._schema import DDL, SCHEMA_VERSION, TABLES
 
@@ -92,8 +93,10 @@ def export_parquet(repository: Repository, directory: str | Path) -> dict:
         }
         tables, rows = {}, {}
         for table in TABLES:
-            if table not in present:
-                continue  # e.g. the ephemeris index of a version-1 file opened read-only
+            if table not in present or table == PAIRS_TABLE:
+                # An older file opened read-only lacks the tables added since; the pair table
+                # serves only searches of the DuckDB file (it is as big as the ephemeris).
+                continue
             rows[table] = int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
             if table == "ephemeris":
                 tables[table] = _export_ephemeris(cursor, partial, rows[table])
@@ -176,7 +179,8 @@ def _read_manifest(con: duckdb.DuckDBPyConnection, location: str) -> dict:
         raise StoreError(f"{name} is not valid JSON: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise StoreError(f"{name}: not an aurorax Parquet manifest (format is not {FORMAT!r})")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    # Version 3 added only the pair table, which exports leave out: version 2 reads the same.
+    if manifest.get("schema_version") not in (2, SCHEMA_VERSION):
         raise StoreError(
             f"{name}: export of schema version {manifest.get('schema_version')}; this aurorax "
             f"reads version {SCHEMA_VERSION} (export the store again with this version)"

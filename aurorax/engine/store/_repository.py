@@ -25,6 +25,7 @@ from ._ingest import (
     write_data_products,
     write_ephemeris,
 )
+from ._pairs import PAIRS_TABLE, rebuild_pairs
 from ._records import DataSource
 from ._schema import DDL, TABLES
 from ._sources import DataSources
@@ -155,8 +156,8 @@ class Repository(DataSources):
         """
         present = set(self._query("SELECT table_name FROM duckdb_tables()")["table_name"])
         for table in TABLES:
-            if table == INDEX_TABLE and table not in present:
-                continue  # a version-1 file opened read-only has no index yet
+            if table in (INDEX_TABLE, PAIRS_TABLE) and table not in present:
+                continue  # an older file opened read-only lacks the tables added since
             try:
                 self._query(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM {table}")
             except duckdb.Error as exc:
@@ -287,7 +288,7 @@ class Repository(DataSources):
 
     def optimize(self) -> None:
         """Rewrite the ephemeris table clustered by (data_source, epoch), rebuild the ephemeris
-        index from it, and checkpoint.
+        index and the ground-space pair table from it, and checkpoint.
 
         Ingest sorts each batch, but many small batches interleave sources; one rewrite
         restores tight zone maps (fast per-source time-range scans). Takes roughly as long
@@ -304,6 +305,7 @@ class Repository(DataSources):
             )
             con.execute("DROP TABLE _ephemeris_unsorted")
             rebuild_index(con)
+            rebuild_pairs(con)
 
         self._transaction("optimize", work)
         with self._write_lock:

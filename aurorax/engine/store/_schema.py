@@ -19,17 +19,23 @@ Design (measured with ``benchmarks/bench_ingest.py``; see ``docs/repository.md``
   bin (record count, location bounds) for the conjunction search's pruning; see ``_index.py``.
   A version-1 file gains it (built from its ephemeris) when opened for writing; opened
   read-only it stays at version 1 and searches scan it whole.
+* ``ephemeris_pairs`` (version 3) lists every minute a ground source and a spacecraft are
+  within 1,000 km, for the two-block search's fast path; see ``_pairs.py``. Older files gain
+  it when opened for writing; read-only they are searched without it.
 """
 
 from __future__ import annotations
 
 from ._index import INDEX_DDL, INDEX_TABLE
+from ._pairs import PAIRS_DDL, PAIRS_TABLE
 
 __all__ = ["SCHEMA_VERSION", "DDL", "TABLES"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Older versions this aurorax opens (read-only as they are; migrated when opened for writing).
-MIGRATABLE_VERSIONS = ("1",)
+MIGRATABLE_VERSIONS = ("1", "2")
+#: The tables each older version lacks.
+ADDED_SINCE = {"1": (INDEX_TABLE, PAIRS_TABLE), "2": (PAIRS_TABLE,)}
 
 TABLES = (
     "aurorax_meta",
@@ -38,6 +44,7 @@ TABLES = (
     "data_products",
     "availability",
     INDEX_TABLE,
+    PAIRS_TABLE,
 )
 
 DDL = (
@@ -100,6 +107,7 @@ DDL = (
     )
     """,
     INDEX_DDL,
+    PAIRS_DDL,
 )
 
 # Column order of the ephemeris table, shared by ingest and the record converters.

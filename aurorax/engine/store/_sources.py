@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping
 
 from ._errors import ConflictError, DuplicateError, NotFoundError, ValidationError
+from ._index import refresh_index
+from ._pairs import refresh_pairs
 from ._records import DataSource
 from ._validate import describe_source
 
@@ -173,13 +175,23 @@ class DataSources:
             if other.identifier != stored.identifier and _triple(other) == _triple(updated):
                 raise DuplicateError(_duplicate(_triple(updated), other.identifier))
         assignments = ", ".join(f"{field} = ?" for field in _FIELDS)
-        self._transaction(
-            "data source update",
-            lambda con: con.execute(
+
+        def work(con):
+            con.execute(
                 f"UPDATE data_sources SET {assignments} WHERE identifier = ?",
                 [*_source_values(updated.to_dict()), stored.identifier],
-            ),
-        )
+            )
+            if updated.source_type != stored.source_type:
+                # The index's bin width and the pairs the source is in depend on its type.
+                first, last = con.execute(
+                    "SELECT min(epoch), max(epoch) FROM ephemeris WHERE data_source = ?",
+                    [stored.identifier],
+                ).fetchall()[0]
+                if first is not None:
+                    refresh_index(con, [stored.identifier], first, last)
+                    refresh_pairs(con, [stored.identifier], first, last)
+
+        self._transaction("data source update", work)
         return updated
 
     def get_data_source(

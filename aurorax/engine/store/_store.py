@@ -10,7 +10,8 @@ import duckdb
 
 from ._errors import StoreError
 from ._index import INDEX_TABLE, rebuild_index
-from ._schema import DDL, MIGRATABLE_VERSIONS, SCHEMA_VERSION, TABLES
+from ._pairs import PAIRS_TABLE, rebuild_pairs
+from ._schema import ADDED_SINCE, DDL, MIGRATABLE_VERSIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["MEMORY", "open_store"]
 
@@ -49,11 +50,20 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-def _migrate(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Version 1 -> 2: build the ephemeris index from the stored ephemeris, in one transaction."""
+def _migrate(con: duckdb.DuckDBPyConnection, name: str, version: str) -> None:
+    """Version 1 or 2 -> 3: build the tables the file lacks (the ephemeris index, the
+    ground-space pair table) from its ephemeris, in one transaction."""
+    added = ADDED_SINCE[version]
+    what = " and ".join(
+        {INDEX_TABLE: "the ephemeris index", PAIRS_TABLE: "the ground-space pair table"}[t]
+        for t in added
+    )
     con.begin()
     try:
-        rebuild_index(con)
+        if INDEX_TABLE in added:
+            rebuild_index(con)
+        if PAIRS_TABLE in added:
+            rebuild_pairs(con)
         con.execute(
             "UPDATE aurorax_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
         )
@@ -62,8 +72,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.rollback()
         if isinstance(exc, duckdb.Error):
             raise StoreError(
-                f"repository {name}: upgrading schema version 1 to {SCHEMA_VERSION} (building "
-                f"the ephemeris index) failed, nothing was changed: {exc}"
+                f"repository {name}: upgrading schema version {version} to {SCHEMA_VERSION} "
+                f"(building {what}) failed, nothing was changed: {exc}"
             ) from exc
         raise
 
@@ -92,18 +102,18 @@ def _check_schema(con: duckdb.DuckDBPyConnection, name: str, read_only: bool) ->
             return
         row = con.execute("SELECT value FROM aurorax_meta WHERE key = 'schema_version'").fetchone()
         version = None if row is None else row[0]
-        # Version 1 had no ephemeris index; every other table is required.
-        required = set(TABLES) - ({INDEX_TABLE} if version in MIGRATABLE_VERSIONS else set())
+        # Older versions lack the tables added since; every other table is required.
+        required = set(TABLES) - set(ADDED_SINCE.get(version, ()))
         missing = sorted(required - tables)
         if missing:
             raise StoreError(f"repository {name} is incomplete: table(s) {missing} missing")
     except duckdb.Error as exc:
         raise StoreError(f"repository {name} is corrupt: {exc}") from exc
     if version in MIGRATABLE_VERSIONS and not read_only:
-        _migrate(con, name)
+        _migrate(con, name, version)
         return
     if version in MIGRATABLE_VERSIONS:
-        return  # readable as it is; searches scan the ephemeris whole (no index)
+        return  # readable as it is; searches do without the tables it lacks
     if version != str(SCHEMA_VERSION):
         raise StoreError(
             f"repository {name} has schema version {version}; this aurorax reads version "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aurorax.engine import DataSource, MetadataField
+from aurorax.engine import DataSource, MetadataField, Repository
 
 GILL_LAT, GILL_LON = 56.376723, -94.643664
 FSMI_LAT, FSMI_LON = 60.03, -111.93
@@ -102,3 +102,79 @@ def space_frame(source: DataSource, minutes, lat, lon, geo_lat=None, orbit=1) ->
             "metadata.orbit_number": orbit,
         }
     )
+
+
+N_MINUTES = 240  # four hours: ground bins are hours, space bins 10 minutes
+
+
+def _site(rng, edge):
+    if edge == "dateline":
+        return rng.uniform(55, 70), rng.choice([-1, 1]) * rng.uniform(179.0, 180.0)
+    if edge == "pole":
+        return rng.uniform(87.0, 89.99), rng.uniform(-180, 180)
+    return rng.uniform(50, 70), rng.uniform(-150, -60)
+
+
+def _wander(rng, sites, edge):
+    """A footprint track: per 10 minutes, near a random site or anywhere on the globe."""
+    lat, lon = np.empty(N_MINUTES), np.empty(N_MINUTES)
+    for b in range(0, N_MINUTES, 10):
+        if rng.random() < 0.4:
+            s_lat, s_lon = sites[rng.integers(len(sites))]
+            lat0, lon0 = s_lat + rng.normal(0, 2), s_lon + rng.normal(0, 4)
+        else:
+            lat0, lon0 = rng.uniform(-89, 89), rng.uniform(-180, 180)
+        k = np.arange(10)
+        lat[b : b + 10] = lat0 + rng.uniform(-0.3, 0.3) * (k - 5)
+        lon[b : b + 10] = lon0 + rng.uniform(-1, 1) * (k - 5)
+    if edge == "pole":
+        lon = rng.uniform(-180, 180, N_MINUTES)  # across the pole: longitudes mean little
+    lat = np.clip(lat, -89.99, 89.99)
+    return lat, (lon + 180.0) % 360.0 - 180.0
+
+
+def random_store(rng, n_ground: int, n_space: int, n_space2: int, edge: str):
+    """An in-memory store of ``N_MINUTES`` minutes: ``n_ground`` THEMIS ASI sites near ``edge``
+    (none, dateline, pole), ``n_space`` Swarm and ``n_space2`` THEMIS footprints wandering near
+    the sites or anywhere. Returns (repo, site locations, [[ground], [swarm], [themis]], records)."""
+    repo = Repository(":memory:")
+    sites, blocks, frames = [], [[], [], []], []
+    for i in range(n_ground):
+        ds = repo.add_data_source(
+            DataSource(
+                "themis-asi",
+                f"site{i}",
+                "ASI",
+                "ground",
+                f"G{i}",
+                ephemeris_metadata_schema=GROUND_SCHEMA,
+            )  # fmt: skip
+        )
+        lat, lon = _site(rng, edge)
+        sites.append((lat, lon))
+        minutes = np.flatnonzero(rng.random(N_MINUTES) > 0.2)[: rng.integers(100, N_MINUTES)]
+        conf = np.round(rng.uniform(0, 100, minutes.size), 1)
+        frames.append(ground_frame(ds, lat, lon, minutes, conf))
+        blocks[0].append(ds)
+    for b, (program, n) in enumerate((("swarm", n_space), ("themis", n_space2)), start=1):
+        for i in range(n):
+            ds = repo.add_data_source(
+                DataSource(
+                    program,
+                    f"{program}{i}",
+                    "footprint",
+                    "leo",
+                    f"{program}{i}",
+                    ephemeris_metadata_schema=SPACE_SCHEMA,
+                )  # fmt: skip
+            )
+            lat, lon = _wander(rng, sites, edge)
+            minutes = np.flatnonzero(rng.random(N_MINUTES) > 0.1)
+            frame = space_frame(ds, minutes, lat[minutes], lon[minutes], geo_lat=lat[minutes])
+            lost = rng.random(minutes.size) < 0.05
+            frame.loc[lost, ["nbtrace_lat", "nbtrace_lon", "sbtrace_lat", "sbtrace_lon"]] = np.nan
+            frames.append(frame)
+            blocks[b].append(ds)
+    for f in frames:
+        repo.ingest_ephemeris(f)
+    return repo, sites, blocks, pd.concat(frames, ignore_index=True)

@@ -22,13 +22,21 @@ from aurorax.engine.search._index import keep_masks, read_index
 from aurorax.geo import great_circle_distance_km
 
 from .reference import brute_force, member_grid
-from .search_store import GROUND_SCHEMA, SPACE_SCHEMA, START, ground_frame, space_frame
-
-N_MINUTES = 240  # four hours: ground bins are hours, space bins 10 minutes
+from .search_store import (
+    GROUND_SCHEMA,
+    N_MINUTES,
+    SPACE_SCHEMA,
+    START,
+    ground_frame,
+    random_store,
+    space_frame,
+)
 
 
 def _search(repo, body, index: bool):
     with pytest.MonkeyPatch.context() as m:
+        # The index serves the general path; two-block searches would take the pair table's.
+        m.setattr(conjunction_search, "pairs_available", lambda cursor: False)
         if not index:
             m.setattr(conjunction_search, "index_available", lambda cursor: False)
         return search_conjunctions(repo, body)
@@ -40,76 +48,6 @@ def _same(repo, body) -> pd.DataFrame:
     pd.testing.assert_frame_equal(with_index.data, scan.data)
     assert with_index.to_aurorax_json() == scan.to_aurorax_json()
     return with_index.data
-
-
-def _site(rng, edge):
-    if edge == "dateline":
-        return rng.uniform(55, 70), rng.choice([-1, 1]) * rng.uniform(179.0, 180.0)
-    if edge == "pole":
-        return rng.uniform(87.0, 89.99), rng.uniform(-180, 180)
-    return rng.uniform(50, 70), rng.uniform(-150, -60)
-
-
-def _wander(rng, sites, edge):
-    """A footprint track: per 10 minutes, near a random site or anywhere on the globe."""
-    lat, lon = np.empty(N_MINUTES), np.empty(N_MINUTES)
-    for b in range(0, N_MINUTES, 10):
-        if rng.random() < 0.4:
-            s_lat, s_lon = sites[rng.integers(len(sites))]
-            lat0, lon0 = s_lat + rng.normal(0, 2), s_lon + rng.normal(0, 4)
-        else:
-            lat0, lon0 = rng.uniform(-89, 89), rng.uniform(-180, 180)
-        k = np.arange(10)
-        lat[b : b + 10] = lat0 + rng.uniform(-0.3, 0.3) * (k - 5)
-        lon[b : b + 10] = lon0 + rng.uniform(-1, 1) * (k - 5)
-    if edge == "pole":
-        lon = rng.uniform(-180, 180, N_MINUTES)  # across the pole: longitudes mean little
-    lat = np.clip(lat, -89.99, 89.99)
-    return lat, (lon + 180.0) % 360.0 - 180.0
-
-
-def _store(rng, n_ground, n_space, n_space2, edge):
-    repo = Repository(":memory:")
-    sites, blocks, frames = [], [[], [], []], []
-    for i in range(n_ground):
-        ds = repo.add_data_source(
-            DataSource(
-                "themis-asi",
-                f"site{i}",
-                "ASI",
-                "ground",
-                f"G{i}",
-                ephemeris_metadata_schema=GROUND_SCHEMA,
-            )  # fmt: skip
-        )
-        lat, lon = _site(rng, edge)
-        sites.append((lat, lon))
-        minutes = np.flatnonzero(rng.random(N_MINUTES) > 0.2)[: rng.integers(100, N_MINUTES)]
-        conf = np.round(rng.uniform(0, 100, minutes.size), 1)
-        frames.append(ground_frame(ds, lat, lon, minutes, conf))
-        blocks[0].append(ds)
-    for b, (program, n) in enumerate((("swarm", n_space), ("themis", n_space2)), start=1):
-        for i in range(n):
-            ds = repo.add_data_source(
-                DataSource(
-                    program,
-                    f"{program}{i}",
-                    "footprint",
-                    "leo",
-                    f"{program}{i}",
-                    ephemeris_metadata_schema=SPACE_SCHEMA,
-                )  # fmt: skip
-            )
-            lat, lon = _wander(rng, sites, edge)
-            minutes = np.flatnonzero(rng.random(N_MINUTES) > 0.1)
-            frame = space_frame(ds, minutes, lat[minutes], lon[minutes], geo_lat=lat[minutes])
-            lost = rng.random(minutes.size) < 0.05
-            frame.loc[lost, ["nbtrace_lat", "nbtrace_lon", "sbtrace_lat", "sbtrace_lon"]] = np.nan
-            frames.append(frame)
-            blocks[b].append(ds)
-    for f in frames:
-        repo.ingest_ephemeris(f)
-    return repo, sites, blocks, pd.concat(frames, ignore_index=True)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,7 +67,7 @@ def test_pruned_search_equals_full_scan(
     seed, n_ground, n_space, n_space2, edge, ctypes, threshold, limits, window, custom
 ):
     rng = np.random.default_rng(seed)
-    repo, sites, _, _ = _store(rng, n_ground, n_space, n_space2, edge)
+    repo, sites, _, _ = random_store(rng, n_ground, n_space, n_space2, edge)
     start = START + pd.Timedelta(minutes=window[0], seconds=int(rng.integers(0, 60)))
     body = {
         "start": start.isoformat(),
@@ -167,7 +105,7 @@ def test_pruned_search_equals_full_scan(
 )
 def test_pruned_search_matches_brute_force(seed, edge, limit):
     rng = np.random.default_rng(seed)
-    repo, _, blocks, records = _store(rng, 2, 2, 0, edge)
+    repo, _, blocks, records = random_store(rng, 2, 2, 0, edge)
     body = {
         "start": START.isoformat(),
         "end": (START + pd.Timedelta(minutes=N_MINUTES)).isoformat(),

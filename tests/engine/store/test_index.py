@@ -163,13 +163,14 @@ def test_optimize_rebuilds_the_index():
 
 
 def _version_1_file(path):
-    """A store as version 1 wrote it: no ephemeris_index table, version '1'."""
+    """A store as version 1 wrote it: no ephemeris_index or ephemeris_pairs table, version '1'."""
     with Repository(path) as repo:
         site, sat = _sources(repo)
         repo.ingest_ephemeris(_frame(site, range(0, 120), 56.4, -94.6))
         repo.ingest_ephemeris(_frame(sat, range(0, 120), np.linspace(50, 62, 120), -94.0))
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE ephemeris_index")
+    con.execute("DROP TABLE ephemeris_pairs")
     con.execute("UPDATE aurorax_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
 

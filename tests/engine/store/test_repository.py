@@ -39,6 +39,7 @@ def test_new_file_has_the_tables_and_version(tmp_path):
         "data_products",
         "availability",
         "ephemeris_index",
+        "ephemeris_pairs",
     }
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT value FROM aurorax_meta").fetchall() == [(str(SCHEMA_VERSION),)]

@@ -1,0 +1,186 @@
+"""The two-block fast path: a ground block against a space block, read from the pair table.
+
+The store's ``ephemeris_pairs`` (``aurorax/engine/store/_pairs.py``) lists every minute a ground
+source and a spacecraft are within ``PAIR_MAX_KM`` of each other, for each location kind, with
+both locations. A search of one ground block against one space block whose maximum distance is at
+most that reads only those rows, so its cost grows with the minutes where a pair is close, not
+with the records of the two blocks.
+
+The answer is the one the general path (:func:`find_conjunctions` on the blocks' tracks) gives,
+bit for bit: each row's distance is recomputed from the stored locations with
+:func:`aurorax.geo.great_circle_distance_km` (the stored SQL distance only selects rows, with a
+margin), in the argument order the general path uses; a step qualifies when that distance is at
+most the limit; consecutive qualifying minutes of one (ground, space) pair merge into one
+conjunction. With two blocks the conjunction distance is the pair's distance, and the one
+sub-conjunction spans the whole interval. The tracks kept for ``distance_series`` hold each
+member's locations at the minutes read, which include every minute of every interval.
+
+The fast path applies at 60 s precision, without metadata filters or a one-hemisphere condition
+(the table has no metadata and only the kind's locations), to a DuckDB file that has the table;
+every other search takes the general path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from aurorax.geo import great_circle_distance_km
+
+from ._algorithm import RawConjunctions, Track, _empty
+
+__all__ = ["PAIRS_TABLE", "PAIR_MAX_KM", "pairs_available", "pair_search"]
+
+PAIRS_TABLE = "ephemeris_pairs"
+PAIR_MAX_KM = 1000.0  # as aurorax/engine/store/_pairs.py (the search may not import the store)
+_KIND = {"geographic": 0, "nbtrace": 1, "sbtrace": 2}
+_PAD_KM = 1e-2  # the stored distance is a FLOAT computed in SQL: select with a margin
+_US_PER_MIN = 60_000_000
+
+
+def pairs_available(cursor) -> bool:
+    """Whether this store has the pair table as a base table (not, e.g., an older file opened
+    read-only, or a Parquet export)."""
+    rows = cursor.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ?",
+        [PAIRS_TABLE],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def _read(cursor, kind: int, ground: Sequence[int], space: Sequence[int], origin, end, limit):
+    gm = ", ".join("?" for _ in ground)
+    sm = ", ".join("?" for _ in space)
+    origin_us = int(np.datetime64(origin.to_datetime64(), "us").astype(np.int64))
+    sql = (
+        "SELECT ground, space, (epoch_us(epoch) - ?) // 60000000 AS m, "
+        "ground_lat, ground_lon, space_lat, space_lon "
+        f"FROM {PAIRS_TABLE} WHERE kind = ? AND ground IN ({gm}) AND space IN ({sm}) "
+        "AND epoch >= ? AND epoch < ? AND distance_km <= ? "
+        "ORDER BY ground, space, epoch"
+    )
+    params = [origin_us, kind, *map(int, ground), *map(int, space)]
+    params += [origin.to_pydatetime(), end.to_pydatetime(), float(limit) + _PAD_KM]
+    table = cursor.sql(sql, params=params).to_arrow_table()
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def _tracks(member: np.ndarray, m: np.ndarray, lat, lon, n_members: int) -> list[Track]:
+    """One Track per member from rows (member, minute, location), duplicates dropped."""
+    key = member.astype(np.int64) * (int(m.max()) + 1 if m.size else 1) + m
+    _, first = np.unique(key, return_index=True)  # sorted by (member, minute)
+    member, m, lat, lon = member[first], m[first], lat[first], lon[first]
+    bounds = np.searchsorted(member, np.arange(n_members + 1))
+    return [Track(m[a:b], lat[a:b], lon[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _runs(g: np.ndarray, s: np.ndarray, m: np.ndarray, dist: np.ndarray, ground_block: int):
+    """RawConjunctions of rows sorted by (g, s, m): runs of consecutive minutes per pair."""
+    pairs = [(0, 1)]
+    if m.size == 0:
+        return _empty(2, pairs)
+    new = np.ones(m.size, dtype=bool)
+    new[1:] = (np.diff(m) != 1) | (np.diff(g) != 0) | (np.diff(s) != 0)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], m.size) - 1
+    run_id = np.cumsum(new) - 1
+    run_min = np.minimum.reduceat(dist, starts)
+    run_max = np.maximum.reduceat(dist, starts)
+
+    def first_where(mask):
+        idx = np.flatnonzero(mask)
+        runs, pos = np.unique(run_id[idx], return_index=True)
+        out = np.empty(starts.size, dtype=np.int64)
+        out[runs] = idx[pos]
+        return out
+
+    closest = m[first_where(dist == run_min[run_id])]
+    farthest = m[first_where(dist == run_max[run_id])]
+    members = np.empty((starts.size, 2), dtype=np.int64)
+    members[:, ground_block] = g[starts]
+    members[:, 1 - ground_block] = s[starts]
+    start, end = m[starts], m[ends]
+    order = np.lexsort((members[:, 1], members[:, 0], start))
+    col = lambda a: a[order][:, None]  # noqa: E731 - one pair of blocks: (n, 1) arrays
+    return RawConjunctions(
+        members=members[order],
+        start=start[order],
+        end=end[order],
+        closest=closest[order],
+        farthest=farthest[order],
+        min_distance_km=run_min[order],
+        max_distance_km=run_max[order],
+        pairs=pairs,
+        pair_start=col(start),
+        pair_end=col(end),
+        pair_min_km=col(run_min),
+        pair_max_km=col(run_max),
+    )
+
+
+def pair_search(
+    cursor,
+    ground_ids: Sequence[int],
+    space_ids: Sequence[int],
+    ground_block: int,
+    limit_km: float,
+    types: Sequence[str],
+    origin: pd.Timestamp,
+    end: pd.Timestamp,
+):
+    """Conjunctions of a ground block (index ``ground_block``, 0 or 1) and a space block.
+
+    Parameters
+    ----------
+    cursor
+        A DuckDB cursor on a store with the pair table (:func:`pairs_available`).
+    ground_ids, space_ids : sequence of int
+        The blocks' data sources, in member order (sorted by identifier).
+    ground_block : int
+        Which of the two blocks is the ground block.
+    limit_km : float
+        The pair's maximum distance, at most ``PAIR_MAX_KM``.
+    types : sequence of str
+        Conjunction types.
+    origin, end : pandas.Timestamp
+        The grid's first minute (step 0) and the end of the window (exclusive), naive UTC.
+
+    Returns
+    -------
+    raw : dict
+        ``type -> RawConjunctions``, as :func:`find_conjunctions` returns them.
+    tracks : list of dict
+        Per block, ``type -> [Track per member]``.
+    """
+    if not 0 <= limit_km <= PAIR_MAX_KM:
+        raise ValueError(f"limit_km: the pair table answers 0 to {PAIR_MAX_KM} km, got {limit_km}")
+    ground_ids = np.asarray(ground_ids, dtype=np.int64)
+    space_ids = np.asarray(space_ids, dtype=np.int64)
+    # The general path measures from the block with more members (block 0 on a tie), passing
+    # its locations first.
+    sizes = [len(space_ids), len(space_ids)]
+    sizes[ground_block] = len(ground_ids)
+    dense = 0 if sizes[0] >= sizes[1] else 1
+    ground_first = dense == ground_block
+    raw, tracks = {}, [{}, {}]
+    for t in types:
+        rows = _read(cursor, _KIND[t], ground_ids, space_ids, origin, end, limit_km)
+        g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
+        s = np.searchsorted(space_ids, rows["space"].astype(np.int64))
+        m = rows["m"].astype(np.int64)
+        glat, glon = rows["ground_lat"], rows["ground_lon"]
+        slat, slon = rows["space_lat"], rows["space_lon"]
+        if ground_first:
+            dist = great_circle_distance_km(glat, glon, slat, slon)
+        else:
+            dist = great_circle_distance_km(slat, slon, glat, glon)
+        keep = dist <= limit_km
+        g, s, m, dist = g[keep], s[keep], m[keep], dist[keep]
+        glat, glon, slat, slon = glat[keep], glon[keep], slat[keep], slon[keep]
+        raw[t] = _runs(g, s, m, dist, ground_block)
+        tracks[ground_block][t] = _tracks(g, m, glat, glon, len(ground_ids))
+        tracks[1 - ground_block][t] = _tracks(s, m, slat, slon, len(space_ids))
+    return raw, tracks
