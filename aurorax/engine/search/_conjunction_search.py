@@ -31,7 +31,7 @@ from ._load import (
     compile_ephemeris_sql,
     tracks_from_table,
 )
-from ._pairs import PAIR_MAX_KM, pair_search, pairs_available
+from ._pairs import pair_search, pair_tracks, pairs_available, plan_pairs
 from ._query import ConjunctionQuery
 from ._result import ConjunctionResult, Member
 
@@ -281,10 +281,18 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
 
     cursor = repository.cursor()
     try:
-        plan = _pair_plan(query, specs, limits, grid)
+        kinds = [name.rstrip("0123456789") for name in query.block_names]
+        filtered = {
+            b: args[4] != "TRUE" or len(set(args[6])) == 1 for b, (_, args) in specs.items()
+        }
+        plan = plan_pairs(kinds, {b: ids for b, (ids, _) in specs.items()}, filtered, limits)
+        if grid.step_s != 60 or grid.n_minutes == 0:
+            plan = None
         if plan is not None and pairs_available(cursor):
-            raw, tracks = pair_search(cursor, *plan, query.conjunction_types, grid.origin, end)
-            return members, tracks, notes, raw
+            if len(plan.space) == 1:  # two blocks: the conjunctions straight from the pairs
+                raw, tracks = pair_search(cursor, plan, types, grid.origin, end)
+                return members, tracks, notes, raw
+            return members, pair_tracks(cursor, plan, types, grid.origin, end), notes, None
         kept = _index_prune(cursor, query, specs, limits, grid, end)
         if kept is None:
             driver = _pick_driver(cursor, specs, limits, grid, types)
@@ -312,27 +320,6 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
     finally:
         cursor.close()
     return members, tracks, notes, None
-
-
-def _pair_plan(query: ConjunctionQuery, specs: dict, limits: dict, grid: _Grid):
-    """``(ground ids, space ids, ground block index, limit)`` when the pair table can answer
-    the search (``_pairs.py``: one ground and one space block, both matching sources, a
-    distance of at most ``PAIR_MAX_KM``, 60 s steps, no metadata filter or one-hemisphere
-    condition), else None."""
-    if grid.step_s != 60 or grid.n_minutes == 0 or len(query.blocks) != 2 or len(specs) != 2:
-        return None
-    kinds = [name.rstrip("0123456789") for name in query.block_names]
-    if sorted(kinds) != ["ground", "space"]:
-        return None
-    limit = limits.get((0, 1))
-    if limit is None or not 0 <= limit <= PAIR_MAX_KM:
-        return None
-    for _, args in specs.values():
-        meta_sql, hemisphere = args[4], args[6]
-        if meta_sql != "TRUE" or len(set(hemisphere)) == 1:
-            return None
-    g = kinds.index("ground")
-    return specs[g][0], specs[1 - g][0], g, float(limit)
 
 
 def _read_registered(cursor, name: str, table, args, kind: str, slot_min: int = 10):

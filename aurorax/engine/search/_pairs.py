@@ -15,29 +15,87 @@ conjunction. With two blocks the conjunction distance is the pair's distance, an
 sub-conjunction spans the whole interval. The tracks kept for ``distance_series`` hold each
 member's locations at the minutes read, which include every minute of every interval.
 
-The fast path applies at 60 s precision, without metadata filters or a one-hemisphere condition
-(the table has no metadata and only the kind's locations), to a DuckDB file that has the table;
-every other search takes the general path.
+With more blocks (one ground block and several space blocks, each constrained against the
+ground block within ``PAIR_MAX_KM``), every qualifying minute has each space member within its
+limit of the ground member, so it lies in the pair rows: the blocks' tracks are built from
+those rows alone (a superset of the qualifying minutes, selected with a margin) and the general
+algorithm runs on them, measuring every distance itself, space-space pairs included.
+
+The pair table serves 60 s searches without metadata filters or a one-hemisphere condition (it
+has no metadata and only the kind's locations) on a DuckDB file that has the table; every other
+search takes the general path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from aurorax.geo import great_circle_distance_km
 
 from ._algorithm import RawConjunctions, Track, _empty
 
-__all__ = ["PAIRS_TABLE", "PAIR_MAX_KM", "pairs_available", "pair_search"]
+__all__ = [
+    "PAIRS_TABLE",
+    "PAIR_MAX_KM",
+    "PairPlan",
+    "plan_pairs",
+    "pairs_available",
+    "pair_search",
+    "pair_tracks",
+]
 
 PAIRS_TABLE = "ephemeris_pairs"
 PAIR_MAX_KM = 1000.0  # as aurorax/engine/store/_pairs.py (the search may not import the store)
 _KIND = {"geographic": 0, "nbtrace": 1, "sbtrace": 2}
 _PAD_KM = 1e-2  # the stored distance is a FLOAT computed in SQL: select with a margin
 _US_PER_MIN = 60_000_000
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """A search the pair table can serve: the ground block and the space blocks against it."""
+
+    ground: int  # block index of the ground block
+    ground_ids: tuple  # its data sources, in member order
+    space: tuple  # ((block index, data source ids, limit km against the ground block), ...)
+
+
+def plan_pairs(
+    kinds: Sequence[str], ids: Mapping[int, Sequence[int]], filtered: Mapping[int, bool], limits
+) -> PairPlan | None:
+    """The plan when the pair table can serve the search, else None.
+
+    Parameters
+    ----------
+    kinds : sequence of str
+        Each block's kind (``ground``, ``space``, ``events``, ``adhoc``).
+    ids : mapping
+        ``block -> data source ids`` of the blocks that matched sources.
+    filtered : mapping
+        ``block -> whether it has a metadata filter or a one-hemisphere condition``.
+    limits : dict
+        ``(i, j) -> km or None`` for every pair of blocks.
+
+    It can when there is one ground block and every other block is a space block constrained
+    against it within ``PAIR_MAX_KM``, every block matched sources, and none is filtered.
+    """
+    if kinds.count("ground") != 1 or any(k not in ("ground", "space") for k in kinds):
+        return None
+    if len(ids) != len(kinds) or any(filtered.values()) or len(kinds) < 2:
+        return None
+    g = kinds.index("ground")
+    space = []
+    for b in range(len(kinds)):
+        if b == g:
+            continue
+        limit = limits.get((min(b, g), max(b, g)))
+        if limit is None or not 0 <= limit <= PAIR_MAX_KM:
+            return None
+        space.append((b, tuple(ids[b]), float(limit)))
+    return PairPlan(g, tuple(ids[g]), tuple(space))
 
 
 def pairs_available(cursor) -> bool:
@@ -121,28 +179,15 @@ def _runs(g: np.ndarray, s: np.ndarray, m: np.ndarray, dist: np.ndarray, ground_
     )
 
 
-def pair_search(
-    cursor,
-    ground_ids: Sequence[int],
-    space_ids: Sequence[int],
-    ground_block: int,
-    limit_km: float,
-    types: Sequence[str],
-    origin: pd.Timestamp,
-    end: pd.Timestamp,
-):
-    """Conjunctions of a ground block (index ``ground_block``, 0 or 1) and a space block.
+def pair_search(cursor, plan: PairPlan, types: Sequence[str], origin, end):
+    """Conjunctions of a ground block and one space block (a two-block ``plan``).
 
     Parameters
     ----------
     cursor
         A DuckDB cursor on a store with the pair table (:func:`pairs_available`).
-    ground_ids, space_ids : sequence of int
-        The blocks' data sources, in member order (sorted by identifier).
-    ground_block : int
-        Which of the two blocks is the ground block.
-    limit_km : float
-        The pair's maximum distance, at most ``PAIR_MAX_KM``.
+    plan : PairPlan
+        From :func:`plan_pairs`, with one space block.
     types : sequence of str
         Conjunction types.
     origin, end : pandas.Timestamp
@@ -155,9 +200,11 @@ def pair_search(
     tracks : list of dict
         Per block, ``type -> [Track per member]``.
     """
-    if not 0 <= limit_km <= PAIR_MAX_KM:
-        raise ValueError(f"limit_km: the pair table answers 0 to {PAIR_MAX_KM} km, got {limit_km}")
-    ground_ids = np.asarray(ground_ids, dtype=np.int64)
+    if len(plan.space) != 1:
+        raise ValueError(f"pair_search: a two-block plan is needed, got {len(plan.space)} space")
+    ground_block = plan.ground
+    _, space_ids, limit_km = plan.space[0]
+    ground_ids = np.asarray(plan.ground_ids, dtype=np.int64)
     space_ids = np.asarray(space_ids, dtype=np.int64)
     # The general path measures from the block with more members (block 0 on a tie), passing
     # its locations first.
@@ -184,3 +231,24 @@ def pair_search(
         tracks[ground_block][t] = _tracks(g, m, glat, glon, len(ground_ids))
         tracks[1 - ground_block][t] = _tracks(s, m, slat, slon, len(space_ids))
     return raw, tracks
+
+
+def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end) -> list[dict]:
+    """Per block, ``type -> [Track per member]`` built from the pair rows alone: each space
+    member at the minutes it is within its block's limit (plus a margin) of some ground member,
+    each ground member at the minutes of its rows (:func:`find_conjunctions` does the rest)."""
+    ground_ids = np.asarray(plan.ground_ids, dtype=np.int64)
+    tracks: list[dict] = [{} for _ in range(1 + len(plan.space))]
+    for t in types:
+        g_parts = []
+        for b, ids, limit in plan.space:
+            ids = np.asarray(ids, dtype=np.int64)
+            rows = _read(cursor, _KIND[t], ground_ids, ids, origin, end, limit)
+            m = rows["m"].astype(np.int64)
+            s = np.searchsorted(ids, rows["space"].astype(np.int64))
+            tracks[b][t] = _tracks(s, m, rows["space_lat"], rows["space_lon"], len(ids))
+            g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
+            g_parts.append((g, m, rows["ground_lat"], rows["ground_lon"]))
+        g, m, lat, lon = (np.concatenate(parts) for parts in zip(*g_parts, strict=True))
+        tracks[plan.ground][t] = _tracks(g, m, lat, lon, len(ground_ids))
+    return tracks

@@ -3,9 +3,11 @@
 Random four-hour stores (hypothesis) with dateline and pole geometry, gaps and missing
 footprints, every conjunction type, distances up to the table's 1,000 km and windows that cut
 conjunctions: the pair table's answer (rows, AuroraX JSON, per-minute distance series) must be
-the general path's, bit for bit, and the brute-force reference's. Searches the table cannot
-answer (a metadata filter, one hemisphere, more than 1,000 km, 30 s steps, three blocks) must
-take the general path.
+the general path's, bit for bit, and the brute-force reference's. Three blocks (a ground block and
+two space blocks, each constrained against it) are answered from tracks built from the pair rows,
+with any space-space limit, and must equal the general path too. Searches the table cannot
+answer (a metadata filter, one hemisphere, more than 1,000 km, 30 s steps, a space block not
+constrained against the ground block) must take the general path.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ from .search_store import N_MINUTES, START, random_store
 def _search(repo, body, pairs: bool):
     """The search with the pair table on or off, and whether the pair table answered it."""
     calls = []
-    real = conjunction_search.pair_search
 
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
+    def counted(real):
+        def call(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        return call
 
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(conjunction_search, "pair_search", counted)
+        for name in ("pair_search", "pair_tracks"):
+            m.setattr(conjunction_search, name, counted(getattr(conjunction_search, name)))
         if not pairs:
             m.setattr(conjunction_search, "pairs_available", lambda cursor: False)
         return search_conjunctions(repo, body), bool(calls)
@@ -82,6 +87,30 @@ def test_pair_table_answers_as_the_general_path(
     start = START + pd.Timedelta(minutes=window[0], seconds=int(rng.integers(0, 60)))
     with repo:
         _same(repo, _body(start, window[1], ctypes, limit), expect_pairs=True)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_ground=st.integers(1, 3),
+    edge=st.sampled_from(["none", "dateline", "pole"]),
+    ctypes=st.sampled_from([["nbtrace"], ["geographic"], ["nbtrace", "sbtrace"]]),
+    limits=st.tuples(st.floats(0, 1000), st.floats(0, 1000)),
+    space_limit=st.one_of(st.none(), st.floats(0, 3000)),
+    window=st.tuples(st.integers(-30, 200), st.integers(1, 300)),
+)
+def test_three_blocks_from_pair_tracks_equal_the_general_path(
+    seed, n_ground, edge, ctypes, limits, space_limit, window
+):
+    rng = np.random.default_rng(seed)
+    repo, _, _, _ = random_store(rng, n_ground, 2, 2, edge)
+    start = START + pd.Timedelta(minutes=window[0], seconds=int(rng.integers(0, 60)))
+    body = _body(start, window[1], ctypes, limits[0])
+    body["space"].append({"programs": ["themis"]})
+    body["max_distances"]["ground1-space2"] = limits[1]
+    body["max_distances"]["space1-space2"] = space_limit
+    with repo:
+        _same(repo, body, expect_pairs=True)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
