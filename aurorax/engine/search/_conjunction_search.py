@@ -31,7 +31,7 @@ from ._load import (
     compile_ephemeris_sql,
     tracks_from_table,
 )
-from ._pairs import pair_search, pair_tracks, pairs_available, plan_pairs
+from ._pairs import candidate_minutes, pair_search, pair_tracks, pairs_available, plan_pairs
 from ._query import ConjunctionQuery
 from ._result import ConjunctionResult, Member
 
@@ -289,10 +289,16 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
         if grid.step_s != 60 or grid.n_minutes == 0:
             plan = None
         if plan is not None and pairs_available(cursor):
-            if len(plan.space) == 1:  # two blocks: the conjunctions straight from the pairs
+            if len(plan.space) == 1 and not plan.filtered:  # the conjunctions from the pairs
                 raw, tracks = pair_search(cursor, plan, types, grid.origin, end)
                 return members, tracks, notes, raw
-            return members, pair_tracks(cursor, plan, types, grid.origin, end), notes, None
+            tracks = pair_tracks(cursor, plan, types, grid.origin, end)
+            for b in plan.filtered:  # the records of those minutes that pass the filters
+                ids, args = specs[b]
+                cand = candidate_minutes(tracks[b], ids, grid.origin)
+                table = _read_registered(cursor, CANDIDATES_TABLE, cand, args, "candidates")
+                tracks[b] = tracks_from_table(table, ids, types, grid.origin)
+            return members, tracks, notes, None
         kept = _index_prune(cursor, query, specs, limits, grid, end)
         if kept is None:
             driver = _pick_driver(cursor, specs, limits, grid, types)

@@ -21,9 +21,12 @@ limit of the ground member, so it lies in the pair rows: the blocks' tracks are 
 those rows alone (a superset of the qualifying minutes, selected with a margin) and the general
 algorithm runs on them, measuring every distance itself, space-space pairs included.
 
-The pair table serves 60 s searches without metadata filters or a one-hemisphere condition (it
-has no metadata and only the kind's locations) on a DuckDB file that has the table; every other
-search takes the general path.
+A block with a metadata filter or a one-hemisphere condition (the table has neither metadata
+nor the spacecraft's position) is read from the ephemeris at the minutes of its pair-built
+tracks only, through the filter, and its tracks are those rows.
+
+The pair table serves 60 s searches on a DuckDB file that has the table; every other search
+takes the general path.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from aurorax.geo import great_circle_distance_km
 
@@ -45,6 +49,7 @@ __all__ = [
     "pairs_available",
     "pair_search",
     "pair_tracks",
+    "candidate_minutes",
 ]
 
 PAIRS_TABLE = "ephemeris_pairs"
@@ -61,6 +66,7 @@ class PairPlan:
     ground: int  # block index of the ground block
     ground_ids: tuple  # its data sources, in member order
     space: tuple  # ((block index, data source ids, limit km against the ground block), ...)
+    filtered: tuple = ()  # blocks with a metadata filter or a one-hemisphere condition
 
 
 def plan_pairs(
@@ -80,11 +86,11 @@ def plan_pairs(
         ``(i, j) -> km or None`` for every pair of blocks.
 
     It can when there is one ground block and every other block is a space block constrained
-    against it within ``PAIR_MAX_KM``, every block matched sources, and none is filtered.
+    against it within ``PAIR_MAX_KM``, and every block matched sources.
     """
     if kinds.count("ground") != 1 or any(k not in ("ground", "space") for k in kinds):
         return None
-    if len(ids) != len(kinds) or any(filtered.values()) or len(kinds) < 2:
+    if len(ids) != len(kinds) or len(kinds) < 2:
         return None
     g = kinds.index("ground")
     space = []
@@ -95,7 +101,8 @@ def plan_pairs(
         if limit is None or not 0 <= limit <= PAIR_MAX_KM:
             return None
         space.append((b, tuple(ids[b]), float(limit)))
-    return PairPlan(g, tuple(ids[g]), tuple(space))
+    marked = tuple(b for b in range(len(kinds)) if filtered.get(b))
+    return PairPlan(g, tuple(ids[g]), tuple(space), marked)
 
 
 def pairs_available(cursor) -> bool:
@@ -200,8 +207,8 @@ def pair_search(cursor, plan: PairPlan, types: Sequence[str], origin, end):
     tracks : list of dict
         Per block, ``type -> [Track per member]``.
     """
-    if len(plan.space) != 1:
-        raise ValueError(f"pair_search: a two-block plan is needed, got {len(plan.space)} space")
+    if len(plan.space) != 1 or plan.filtered:
+        raise ValueError("pair_search: a two-block plan without filtered blocks is needed")
     ground_block = plan.ground
     _, space_ids, limit_km = plan.space[0]
     ground_ids = np.asarray(plan.ground_ids, dtype=np.int64)
@@ -252,3 +259,30 @@ def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end) -> li
         g, m, lat, lon = (np.concatenate(parts) for parts in zip(*g_parts, strict=True))
         tracks[plan.ground][t] = _tracks(g, m, lat, lon, len(ground_ids))
     return tracks
+
+
+def candidate_minutes(block_tracks: dict, ids: Sequence[int], origin) -> pa.Table:
+    """``(data_source, epoch)`` of every minute in a block's tracks (any type), to read its
+    records there through its filters (``compile_ephemeris_sql(kind="candidates")``)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    parts = [
+        (np.full(len(tr), ids[k]), tr.steps)
+        for trs in block_tracks.values()
+        for k, tr in enumerate(trs)
+        if len(tr)
+    ]
+    if parts:
+        ds = np.concatenate([p[0] for p in parts])
+        m = np.concatenate([p[1] for p in parts])
+        key = np.unique(ds * (int(m.max()) + 1) + m)
+        ds, m = key // (int(m.max()) + 1), key % (int(m.max()) + 1)
+    else:
+        ds = m = np.empty(0, dtype=np.int64)
+    origin_us = int(np.datetime64(origin.to_datetime64(), "us").astype(np.int64))
+    epoch = origin_us + m * _US_PER_MIN
+    return pa.table(
+        {
+            "data_source": pa.array(ds.astype(np.int32)),
+            "epoch": pa.array(epoch, type=pa.timestamp("us")),
+        }
+    )
