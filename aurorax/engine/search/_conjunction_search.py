@@ -178,18 +178,24 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
     types = query.conjunction_types
     limits = query.pair_limits()
     block_members, block_tracks, notes, raw = _load_blocks(repository, query, grid, limits)
-    if raw is not None:  # answered from the pair table
-        return ConjunctionResult.from_raw(
-            query=query,
-            origin=grid.origin,
-            step_s=grid.step_s,
-            members=block_members,
-            raw=raw,
-            tracks={t: [bt[t] for bt in block_tracks] for t in types},
-            limits=limits,
-            notes=tuple(notes),
-        )
+    if raw is None:  # not answered from the pair table: run the algorithm on the tracks
+        block_tracks, raw = _run(query, grid, limits, block_tracks)
+    return ConjunctionResult.from_raw(
+        query=query,
+        origin=grid.origin,
+        step_s=grid.step_s,
+        members=block_members,
+        raw=raw,
+        tracks={t: [bt[t] for bt in block_tracks] for t in types},
+        limits=limits,
+        notes=tuple(notes),
+    )
 
+
+def _run(query: ConjunctionQuery, grid: _Grid, limits: dict, block_tracks: list):
+    """``(tracks, {type: RawConjunctions})``: the tracks on the search grid (re-gridded to
+    30 s steps when asked) and the conjunctions :func:`find_conjunctions` finds on them."""
+    types = query.conjunction_types
     if grid.step_s == 30:
         block_tracks = [
             {t: [interpolate_half_steps(tr) for tr in trs] for t, trs in bt.items()}
@@ -211,16 +217,7 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
     for t in types:
         blocks = [bt[t] for bt in block_tracks]
         raw[t] = find_conjunctions(blocks, limits, grid.n_steps) if grid.n_steps else None
-    return ConjunctionResult.from_raw(
-        query=query,
-        origin=grid.origin,
-        step_s=grid.step_s,
-        members=block_members,
-        raw=raw,
-        tracks={t: [bt[t] for bt in block_tracks] for t in types},
-        limits=limits,
-        notes=tuple(notes),
-    )
+    return block_tracks, raw
 
 
 def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict):

@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from aurorax.geo import great_circle_distance_km
 
+from ..store import PAIR_MAX_KM, PAIRS_TABLE
 from ._algorithm import RawConjunctions, Track, _empty
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
     "candidate_minutes",
 ]
 
-PAIRS_TABLE = "ephemeris_pairs"
-PAIR_MAX_KM = 1000.0  # as aurorax/engine/store/_pairs.py (the search may not import the store)
 _KIND = {"geographic": 0, "nbtrace": 1, "sbtrace": 2}
 _PAD_KM = 1e-2  # the stored distance is a FLOAT computed in SQL: select with a margin
 _US_PER_MIN = 60_000_000
@@ -274,8 +273,8 @@ def candidate_minutes(block_tracks: dict, ids: Sequence[int], origin) -> pa.Tabl
     if parts:
         ds = np.concatenate([p[0] for p in parts])
         m = np.concatenate([p[1] for p in parts])
-        key = np.unique(ds * (int(m.max()) + 1) + m)
-        ds, m = key // (int(m.max()) + 1), key % (int(m.max()) + 1)
+        span = int(m.max()) + 1
+        ds, m = np.divmod(np.unique(ds * span + m), span)
     else:
         ds = m = np.empty(0, dtype=np.int64)
     origin_us = int(np.datetime64(origin.to_datetime64(), "us").astype(np.int64))

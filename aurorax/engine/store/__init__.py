@@ -20,6 +20,7 @@ from ._ingest import (
     ephemeris_frame_to_records,
     ephemeris_records_to_frame,
 )
+from ._pairs import PAIR_MAX_KM, PAIRS_TABLE
 from ._parquet import ParquetRepository, export_parquet, open_repository
 from ._records import (
     DATA_PRODUCT_TYPES,
@@ -34,6 +35,8 @@ from ._shared import close_shared, open_shared, shared_repository
 from ._validate import EARLIEST, LATEST, check_time_range
 
 __all__ = [
+    "PAIR_MAX_KM",
+    "PAIRS_TABLE",
     "SOURCE_TYPES",
     "DATA_PRODUCT_TYPES",
     "METADATA_DATA_TYPES",
