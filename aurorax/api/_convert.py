@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from aurorax.engine import (
+    ConjunctionResult,
     DataSource,
     ValidationError,
     data_product_frame_to_records,
@@ -132,7 +133,9 @@ def conjunction_frame(rows: list[dict], block_names: Sequence[str]) -> pd.DataFr
             [None if v is None else int(v) for v in frame[f"{name}_identifier"]], dtype="Int64"
         )
     frame["conjunction_type"] = frame["conjunction_type"].astype("str")
-    frame["events"] = pd.Series([list(e or []) for e in frame["events"]], dtype=object)
+    frame["events"] = pd.array(
+        [list(e or []) for e in frame["events"]], dtype=ConjunctionResult.EVENTS_DTYPE
+    )
     return frame
 
 

@@ -14,14 +14,18 @@ farthest_epoch      epoch of ``max_distance_km`` (first on ties)
 <block>_identifier  its data source identifier (``<NA>`` for custom locations)
 events              the pairwise sub-conjunctions: list of dicts with ``blocks``
                     (``"ground1-space1"``), ``e1_source``, ``e2_source``, ``start``, ``end``
-                    (ISO strings), ``min_distance_km``, ``max_distance_km``
+                    (ISO strings), ``min_distance_km``, ``max_distance_km`` (stored as an
+                    Arrow list column, :data:`EVENTS_DTYPE`; each value reads as that list)
 ==================  ===================================================================
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,7 @@ from aurorax.geo import great_circle_distance_km
 
 from ..store import ValidationError
 
-__all__ = ["ConjunctionResult", "Member"]
+__all__ = ["ConjunctionResult", "Member", "EVENTS_DTYPE", "gc_paused"]
 
 _FIXED_COLUMNS = (
     "conjunction_type",
@@ -48,6 +52,39 @@ _FIXED_COLUMNS = (
     "farthest_epoch",
 )
 _ISO = "%Y-%m-%dT%H:%M:%S"
+#: One sub-conjunction of the ``events`` column.
+EVENT_TYPE = pa.struct(
+    [
+        ("blocks", pa.string()),
+        ("e1_source", pa.string()),
+        ("e2_source", pa.string()),
+        ("start", pa.string()),
+        ("end", pa.string()),
+        ("min_distance_km", pa.float64()),
+        ("max_distance_km", pa.float64()),
+    ]
+)
+#: The ``events`` column's dtype: an Arrow list of :data:`EVENT_TYPE` (each value reads as a
+#: list of dicts).
+EVENTS_DTYPE = pd.ArrowDtype(pa.list_(EVENT_TYPE))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a result's rows are built.
+
+    A large result is hundreds of thousands of small dicts, lists and tuples, none of them in
+    a reference cycle; each allocation burst otherwise triggers collections that walk every
+    object made so far (on 320k rows that is about 0.6 s of the 1.2 s the rows take).
+    Reference counting still frees everything; the collector is restored afterwards, as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -75,20 +112,18 @@ class Member:
 
 
 def _utc(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> pd.DatetimeIndex:
-    values = origin.as_unit("ns") + pd.to_timedelta(
-        np.asarray(steps, dtype=np.int64) * step_s, unit="s"
-    )
-    return pd.DatetimeIndex(values).tz_localize("UTC")
+    ns = origin.as_unit("ns").value + np.asarray(steps, dtype=np.int64) * (step_s * 1_000_000_000)
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
 
 
-def _iso(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> list[str]:
+def _iso_array(origin: pd.Timestamp, step_s: int, steps: np.ndarray) -> pa.StringArray:
     """ISO 8601 strings (seconds, no zone) of grid steps, vectorised (Arrow's cast to string
     is ``YYYY-MM-DD HH:MM:SS``; six times faster than numpy's ``datetime_as_string``)."""
     t = (
         np.datetime64(origin.as_unit("s").to_datetime64(), "s")
         + np.asarray(steps, np.int64) * step_s
     )
-    return pc.replace_substring(pa.array(t).cast(pa.string()), " ", "T").to_pylist()
+    return pc.replace_substring(pa.array(t).cast(pa.string()), " ", "T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,12 +140,16 @@ class ConjunctionResult:
         Remarks such as a block that matched no data source.
     """
 
+    #: dtype of the ``events`` column (an Arrow list of sub-conjunction structs).
+    EVENTS_DTYPE = EVENTS_DTYPE
+
     query: Any
     data: pd.DataFrame
     notes: tuple[str, ...] = ()
     _internals: dict = field(default_factory=dict, repr=False)
 
     @classmethod
+    @gc_paused()
     def from_raw(
         cls, *, query, origin, step_s, members, raw, tracks, limits, notes
     ) -> ConjunctionResult:
@@ -144,7 +183,7 @@ class ConjunctionResult:
             df["events"] = events
             type_codes.append(np.full(n, query.conjunction_types.index(ctype)))
             frames.append(df)
-            refs += [(ctype, tuple(m)) for m in rc.members.tolist()]
+            refs += ((ctype, m) for m in map(tuple, rc.members.tolist()))
         columns = [*_FIXED_COLUMNS]
         for name in names:
             columns += [name, f"{name}_identifier"]
@@ -248,6 +287,7 @@ class ConjunctionResult:
         """CSV (times ISO 8601 UTC, ``events`` as a JSON string); text if ``path`` is None."""
         return self._flat().to_csv(path, index=False)
 
+    @gc_paused()
     def to_json(self, path: str | Path | None = None) -> str | None:
         """JSON list of rows (``events`` nested); text if ``path`` is None."""
         df = self._flat()
@@ -265,8 +305,10 @@ class ConjunctionResult:
 
     def to_parquet(self, path: str | Path) -> None:
         """Parquet file (times as UTC timestamps; ``events`` as a list of structs)."""
-        self.data.to_parquet(path, index=False)
+        # As a plain column: pandas cannot read back the metadata of an ArrowDtype list column.
+        self.data.astype({"events": object}).to_parquet(path, index=False)
 
+    @gc_paused()
     def to_aurorax_json(self) -> dict:
         """AuroraX's result shape ``{"result": [...]}`` (API notes §4b)."""
         ins = self._internals
@@ -303,43 +345,39 @@ class ConjunctionResult:
         return {"result": result}
 
 
-def _events(rc, names, members, origin, step_s) -> list[list[dict]]:
-    """Per conjunction, its pairwise sub-conjunctions (the ``events`` column)."""
+def _events(rc, names, members, origin, step_s) -> pd.api.extensions.ExtensionArray:
+    """Per conjunction, its pairwise sub-conjunctions (the ``events`` column), in pair order,
+    built as one Arrow list array (no Python object per event)."""
     n = len(rc)
-    per_pair = []
+    parts, row_of, pair_of = [], [], []
     for p, (i, j) in enumerate(rc.pairs):
         rows = np.flatnonzero(rc.pair_start[:, p] >= 0)
-        e1_names = [m.display_name for m in members[i]]
-        e2_names = [m.display_name for m in members[j]]
-        blocks = f"{names[i]}-{names[j]}"
-        dicts = [
-            {
-                "blocks": blocks,
-                "e1_source": e1_names[a],
-                "e2_source": e2_names[b],
-                "start": s0,
-                "end": s1,
-                "min_distance_km": dmin,
-                "max_distance_km": dmax,
-            }
-            for a, b, s0, s1, dmin, dmax in zip(
-                rc.members[rows, i].tolist(),
-                rc.members[rows, j].tolist(),
-                _iso(origin, step_s, rc.pair_start[rows, p]),
-                _iso(origin, step_s, rc.pair_end[rows, p]),
-                rc.pair_min_km[rows, p].tolist(),
-                rc.pair_max_km[rows, p].tolist(),
-                strict=True,
+        e1 = pa.array([m.display_name for m in members[i]], pa.string())
+        e2 = pa.array([m.display_name for m in members[j]], pa.string())
+        parts.append(
+            pa.StructArray.from_arrays(
+                [
+                    pc.take(pa.array([f"{names[i]}-{names[j]}"]), np.zeros(rows.size, np.int64)),
+                    pc.take(e1, rc.members[rows, i]),
+                    pc.take(e2, rc.members[rows, j]),
+                    _iso_array(origin, step_s, rc.pair_start[rows, p]),
+                    _iso_array(origin, step_s, rc.pair_end[rows, p]),
+                    pa.array(rc.pair_min_km[rows, p], pa.float64()),
+                    pa.array(rc.pair_max_km[rows, p], pa.float64()),
+                ],
+                fields=list(EVENT_TYPE),
             )
-        ]
-        per_pair.append((rows, dicts))
-    if len(per_pair) == 1 and per_pair[0][0].size == n:  # two blocks: one event per row
-        return [[e] for e in per_pair[0][1]]
-    events: list[list[dict]] = [[] for _ in range(n)]
-    for rows, dicts in per_pair:
-        for r, e in zip(rows.tolist(), dicts, strict=True):
-            events[r].append(e)
-    return events
+        )
+        row_of.append(rows)
+        pair_of.append(np.full(rows.size, p))
+    rows = np.concatenate(row_of) if row_of else np.empty(0, np.int64)
+    flat = pa.concat_arrays(parts) if parts else pa.array([], EVENT_TYPE)
+    if len(parts) > 1:  # each row's events in pair order
+        order = np.lexsort((np.concatenate(pair_of), rows))
+        flat, rows = flat.take(order), rows[order]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+    return pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(pa.array(offsets), flat))
 
 
 def _float(v) -> float | None:
@@ -360,11 +398,13 @@ def _check_page_size(page_size: int) -> None:
         raise ValidationError(f"page_size: must be a positive integer, got {page_size!r}")
 
 
-def _empty_dtype(column: str, names) -> str:
+def _empty_dtype(column: str, names):
     if column in ("start", "end", "closest_epoch", "farthest_epoch"):
         return "datetime64[ns, UTC]"
     if column in ("duration_min", "min_distance_km", "max_distance_km"):
         return "float64"
     if column.endswith("_identifier"):
         return "Int64"
+    if column == "events":
+        return EVENTS_DTYPE
     return "object"

@@ -28,7 +28,7 @@ from ..store import ValidationError, open_repository
 from ._algorithm import Track
 from ._conjunction_search import search_conjunctions
 from ._query import ConjunctionQuery
-from ._result import ConjunctionResult
+from ._result import EVENTS_DTYPE, ConjunctionResult, gc_paused
 
 __all__ = ["split_time_range", "search_conjunctions_split"]
 
@@ -183,6 +183,7 @@ def _merge_events(a: list, b: list, pair_order: list[str]) -> list:
     return out
 
 
+@gc_paused()
 def merge_chunk_results(query: ConjunctionQuery, parts: list[ConjunctionResult]):
     """Join the results of consecutive chunks of ``query`` (see the module docstring)."""
     first = parts[0]
@@ -225,6 +226,7 @@ def merge_chunk_results(query: ConjunctionQuery, parts: list[ConjunctionResult])
     head_of = np.asarray(head_of, dtype=np.int64)
     merged = np.flatnonzero(head_of != np.arange(head_of.size))
     cols = {c: data.columns.get_loc(c) for c in data.columns}
+    events: dict[int, list] = {}  # merged rows' events (the Arrow column is rebuilt once)
     for row in merged:  # in time order, so a chain A, B, C folds left to right
         h = int(head_of[row])
         a, b = data.iloc[h], data.iloc[row]
@@ -236,7 +238,12 @@ def merge_chunk_results(query: ConjunctionQuery, parts: list[ConjunctionResult])
         if not _earlier_wins(a["max_distance_km"], b["max_distance_km"], smaller=False):
             data.iat[h, cols["max_distance_km"]] = b["max_distance_km"]
             data.iat[h, cols["farthest_epoch"]] = b["farthest_epoch"]
-        data.iat[h, cols["events"]] = _merge_events(a["events"], b["events"], pair_order)
+        events[h] = _merge_events(events.get(h, a["events"]), b["events"], pair_order)
+    if events:
+        column = data["events"].tolist()
+        for h, merged_events in events.items():
+            column[h] = merged_events
+        data["events"] = pd.array(column, dtype=EVENTS_DTYPE)
     keep = np.flatnonzero(head_of == np.arange(head_of.size))
     data = data.iloc[keep]
     refs = [refs[i] for i in keep]

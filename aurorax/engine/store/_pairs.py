@@ -17,8 +17,11 @@ A conjunction search of one ground block against one space block within ``PAIR_M
 reads only the minutes where some pair is close, instead of every record of both blocks
 (``aurorax/engine/search/_pairs.py``). Rows are written inside the transaction of every
 ephemeris write, delete, or source-type change (:func:`refresh_pairs`), so the table always
-matches the ephemeris. :func:`rebuild_pairs` recomputes it whole, in 30-day chunks, each sorted
-by (kind, space, ground, epoch) so the zone maps of a search's sources prune row groups.
+matches the ephemeris. :func:`rebuild_pairs` recomputes it whole, in 30-day chunks, and then
+writes it in one (kind, space, ground, epoch) order: a search's rows (one kind, a few spacecraft)
+then lie in a few row groups instead of a slice of every chunk's, so the scan reads (and DuckDB
+caches) only those. Rows written later by ingest follow, each batch in the same order, until the
+next ``optimize``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "SPACE_SOURCE_TYPES",
     "refresh_pairs",
     "rebuild_pairs",
+    "sort_pairs",
 ]
 
 PAIRS_TABLE = "ephemeris_pairs"
@@ -56,6 +60,7 @@ _PAD_KM = 1e-3
 # haversine for most pairs of a minute.
 _BAND_DEG = (PAIR_MAX_KM + _PAD_KM) / _SPHERE_KM * 180.0 / 3.141592653589793 + 1e-6
 _REBUILD_CHUNK = pd.Timedelta(days=30)
+_STAGING_TABLE = "ephemeris_pairs_staging"
 
 PAIRS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {PAIRS_TABLE} (
@@ -95,7 +100,9 @@ def _kind_select(kind: int) -> str:
     """
 
 
-def _insert(con: duckdb.DuckDBPyConnection, where: str, params: list) -> None:
+def _insert(
+    con: duckdb.DuckDBPyConnection, where: str, params: list, into: str = PAIRS_TABLE
+) -> None:
     """Insert the pairs of the minutes ``where`` selects (``g``/``s`` aliases), sorted.
 
     The ground-space join on epoch runs once (materialised, only the minutes where some kind's
@@ -109,7 +116,7 @@ def _insert(con: duckdb.DuckDBPyConnection, where: str, params: list) -> None:
     union = " UNION ALL ".join(_kind_select(k) for k in PAIR_KINDS)
     con.execute(
         f"""
-        INSERT INTO {PAIRS_TABLE}
+        INSERT INTO {into}
         WITH j AS MATERIALIZED (
             SELECT g.data_source AS ground, s.data_source AS space, g.epoch, {picked}
             FROM ephemeris AS g JOIN ephemeris AS s ON g.epoch = s.epoch
@@ -156,7 +163,8 @@ def refresh_pairs(
 
 def rebuild_pairs(con: duckdb.DuckDBPyConnection, progress=None) -> None:
     """Create (if needed) and recompute the whole pair table from the ephemeris, in 30-day
-    chunks (bounded memory); ``progress(done, total)`` is called after each chunk."""
+    chunks (bounded memory) into a staging table, then write it sorted (:func:`sort_pairs`);
+    ``progress(done, total)`` is called after each chunk and after the sort."""
     con.execute(PAIRS_DDL)
     con.execute(f"DELETE FROM {PAIRS_TABLE}")
     first, last = con.execute("SELECT min(epoch), max(epoch) FROM ephemeris").fetchall()[0]
@@ -165,8 +173,30 @@ def rebuild_pairs(con: duckdb.DuckDBPyConnection, progress=None) -> None:
     edges = list(pd.date_range(pd.Timestamp(first).floor("D"), last, freq=_REBUILD_CHUNK))
     edges.append(pd.Timestamp(last) + pd.Timedelta(minutes=1))
     where = "g.epoch >= ? AND g.epoch < ? AND s.epoch >= ? AND s.epoch < ?"
-    for n, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True), start=1):
-        a, b = a.to_pydatetime(), b.to_pydatetime()
-        _insert(con, where, [a, b, a, b])
-        if progress is not None:
-            progress(n, len(edges) - 1)
+    con.execute(PAIRS_DDL.replace(PAIRS_TABLE, _STAGING_TABLE))
+    try:
+        for n, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True), start=1):
+            a, b = a.to_pydatetime(), b.to_pydatetime()
+            _insert(con, where, [a, b, a, b], into=_STAGING_TABLE)
+            if progress is not None:
+                progress(n, len(edges))
+        sort_pairs(con, source=_STAGING_TABLE)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_STAGING_TABLE}")
+    if progress is not None:
+        progress(len(edges), len(edges))
+
+
+def sort_pairs(con: duckdb.DuckDBPyConnection, source: str = PAIRS_TABLE) -> None:
+    """Rewrite the pair table from ``source`` (itself by default) in (kind, space, ground,
+    epoch) order, in the caller's transaction."""
+    if source == PAIRS_TABLE:
+        con.execute(f"CREATE TABLE {_STAGING_TABLE} AS SELECT * FROM {PAIRS_TABLE}")
+        source = _STAGING_TABLE
+    try:
+        con.execute(f"DELETE FROM {PAIRS_TABLE}")
+        con.execute(
+            f"INSERT INTO {PAIRS_TABLE} SELECT * FROM {source} ORDER BY kind, space, ground, epoch"
+        )
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_STAGING_TABLE}")

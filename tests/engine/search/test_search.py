@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import aurorax.engine.search._result as result_module
 from aurorax.engine import (
     ConjunctionQuery,
     FieldOfView,
@@ -287,6 +289,35 @@ def test_exports_pages_and_distance_series(store, tmp_path):
     assert res.n_pages(page_size=1) == 1 and len(res.page(1, page_size=1)) == 1
     with pytest.raises(ValidationError, match=r"page: 2 is out of range; pages: 1 to 1"):
         res.page(2, page_size=1)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_building_rows_pauses_the_garbage_collector_and_restores_it(store, enabled, monkeypatch):
+    # The rows are built with the cyclic collector off (it would walk every dict made so far
+    # at each allocation burst); whatever state the caller had is restored, on errors too.
+    repo, _ = store
+    seen = []
+    real = result_module._events
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(result_module, "_events", spy)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        res = search_conjunctions(repo, query())
+        assert len(res) == 1 and seen == [False]
+        assert gc.isenabled() is enabled
+        res.to_aurorax_json()
+        assert gc.isenabled() is enabled
+        with pytest.raises(ZeroDivisionError), result_module.gc_paused():
+            assert not gc.isenabled()
+            raise ZeroDivisionError
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_empty_result_has_the_columns(store, tmp_path):

@@ -133,6 +133,23 @@ def test_optimize_rebuilds_the_pairs(store):
     _check(repo)
 
 
+def test_optimize_writes_the_pairs_in_search_order_over_the_whole_span(store):
+    # Two months apart: the rebuild's 30-day chunks are no longer the order on disk; the whole
+    # table is, so a search's kind and spacecraft lie in a few row groups.
+    repo, _, records = store
+    later = records.copy()
+    later["epoch"] = later["epoch"] + pd.Timedelta(days=45)
+    repo.ingest_ephemeris(later)
+    repo.optimize()
+    n = _check(repo)
+    on_disk = repo.cursor().execute("SELECT kind, space, ground, epoch FROM ephemeris_pairs").df()
+    assert len(on_disk) == n
+    assert on_disk["epoch"].min() < START + pd.Timedelta(days=1) < on_disk["epoch"].max()
+    assert pd.MultiIndex.from_frame(on_disk).is_monotonic_increasing
+    tables = repo.cursor().execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert ("ephemeris_pairs_staging",) not in tables
+
+
 def test_a_failed_ingest_leaves_the_pairs_as_they_were(store):
     repo, blocks, records = store
     before = _stored(repo.cursor())
