@@ -337,7 +337,7 @@ class ConjunctionSearchState(param.Parameterized):
             return io.BytesIO(self.result.to_json().encode())
         if fmt == "parquet":
             buf = io.BytesIO()
-            self.result.data.to_parquet(buf, index=False)
+            self.result.to_parquet(buf)
             buf.seek(0)
             return buf
         raise ValueError(f"format must be csv, json or parquet, got {fmt!r}")

@@ -297,6 +297,7 @@ def find_conjunctions(
     blocks: list[list[Track]],
     max_distances_km: dict[tuple[int, int], float | None],
     n_steps: int,
+    qualified: dict | None = None,
 ) -> RawConjunctions:
     """Find every merged conjunction of one member per block on a grid of ``n_steps`` steps.
 
@@ -309,6 +310,11 @@ def find_conjunctions(
         unconstrained.
     n_steps : int
         Grid length; every track step lies in ``[0, n_steps)``.
+    qualified : dict, optional
+        For some constrained pairs ``(i, j)``, their qualifying steps already known:
+        ``{(member of i, member of j): (sorted steps, distances km)}`` for every member pair
+        and step where both tracks have a location within the pair's limit (the distances
+        measured as :func:`_constrained_pair` does). The other pairs are measured here.
 
     Returns
     -------
@@ -318,18 +324,9 @@ def find_conjunctions(
     k = len(blocks)
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
     limits = {p: max_distances_km.get(p) for p in pairs}
-    presence = []
-    for block in blocks:
-        masks = []
-        for tr in block:
-            m = np.zeros(n_steps, dtype=bool)
-            m[tr.steps] = True
-            masks.append(m)
-        presence.append(masks)
-
-    qualified: dict[tuple[int, int], dict] = {}
+    qualified = dict(qualified or {})
     for (i, j), lim in limits.items():
-        if lim is None:
+        if lim is None or (i, j) in qualified:
             continue
         if len(blocks[i]) >= len(blocks[j]):
             qualified[(i, j)] = _constrained_pair(blocks[i], blocks[j], lim)
@@ -346,16 +343,16 @@ def find_conjunctions(
             members = {key01[0]: a, key01[1]: b}
             combos.append((members, steps))
     else:
-        for a, pa in enumerate(presence[first]):
-            for b, pb in enumerate(presence[second]):
-                steps = np.flatnonzero(pa & pb)
+        for a, ta in enumerate(blocks[first]):
+            for b, tb in enumerate(blocks[second]):
+                steps = np.intersect1d(ta.steps, tb.steps, assume_unique=True)
                 if steps.size:
                     combos.append(({first: a, second: b}, steps))
     for nxt in order[2:]:
         grown = []
         for members, steps in combos:
-            for c in range(len(blocks[nxt])):
-                s = steps[presence[nxt][c][steps]]
+            for c, tc in enumerate(blocks[nxt]):
+                s = steps[_present(tc.steps, steps)]
                 for prev, m in members.items():
                     if s.size == 0:
                         break
@@ -438,6 +435,14 @@ def find_conjunctions(
         pair_min_km=p_min[order],
         pair_max_km=p_max[order],
     )
+
+
+def _present(track_steps: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Which of the sorted ``steps`` the sorted ``track_steps`` contain (a boolean mask)."""
+    if track_steps.size == 0:
+        return np.zeros(steps.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(track_steps, steps), track_steps.size - 1)
+    return track_steps[pos] == steps
 
 
 def _first_where(mask: np.ndarray, run_id: np.ndarray, n_runs: int) -> np.ndarray:

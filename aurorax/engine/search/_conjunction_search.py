@@ -31,7 +31,14 @@ from ._load import (
     compile_ephemeris_sql,
     tracks_from_table,
 )
-from ._pairs import candidate_minutes, pair_search, pair_tracks, pairs_available, plan_pairs
+from ._pairs import (
+    candidate_minutes,
+    pair_search,
+    pair_tracks,
+    pairs_available,
+    plan_pairs,
+    restrict_qualified,
+)
 from ._query import ConjunctionQuery
 from ._result import ConjunctionResult, Member
 
@@ -177,9 +184,11 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
     grid = _grid(query)
     types = query.conjunction_types
     limits = query.pair_limits()
-    block_members, block_tracks, notes, raw = _load_blocks(repository, query, grid, limits)
+    block_members, block_tracks, notes, raw, qualified = _load_blocks(
+        repository, query, grid, limits
+    )
     if raw is None:  # not answered from the pair table: run the algorithm on the tracks
-        block_tracks, raw = _run(query, grid, limits, block_tracks)
+        block_tracks, raw = _run(query, grid, limits, block_tracks, qualified)
     return ConjunctionResult.from_raw(
         query=query,
         origin=grid.origin,
@@ -192,9 +201,10 @@ def search_conjunctions(repository, query: ConjunctionQuery | Mapping) -> Conjun
     )
 
 
-def _run(query: ConjunctionQuery, grid: _Grid, limits: dict, block_tracks: list):
+def _run(query: ConjunctionQuery, grid: _Grid, limits: dict, block_tracks: list, qualified):
     """``(tracks, {type: RawConjunctions})``: the tracks on the search grid (re-gridded to
-    30 s steps when asked) and the conjunctions :func:`find_conjunctions` finds on them."""
+    30 s steps when asked) and the conjunctions :func:`find_conjunctions` finds on them
+    (``qualified``: ``type ->`` pairs' qualifying steps known from the pair table, or None)."""
     types = query.conjunction_types
     if grid.step_s == 30:
         block_tracks = [
@@ -216,13 +226,15 @@ def _run(query: ConjunctionQuery, grid: _Grid, limits: dict, block_tracks: list)
     raw = {}
     for t in types:
         blocks = [bt[t] for bt in block_tracks]
-        raw[t] = find_conjunctions(blocks, limits, grid.n_steps) if grid.n_steps else None
+        known = (qualified or {}).get(t)
+        raw[t] = find_conjunctions(blocks, limits, grid.n_steps, known) if grid.n_steps else None
     return block_tracks, raw
 
 
 def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict):
     """Members, tracks and notes of every block (see ``_load`` for the two-phase prefilter),
-    and the conjunctions when the pair table answered the search (else None)."""
+    the conjunctions when the pair table answered the search (else None), and the ground-space
+    pairs' qualifying steps when it gave those (else None)."""
     types = query.conjunction_types
     all_sources = repository.list_data_sources()
     end = min(query.end, grid.origin + pd.Timedelta(minutes=grid.n_minutes))
@@ -288,14 +300,15 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
         if plan is not None and pairs_available(cursor):
             if len(plan.space) == 1 and not plan.filtered:  # the conjunctions from the pairs
                 raw, tracks = pair_search(cursor, plan, types, grid.origin, end)
-                return members, tracks, notes, raw
-            tracks = pair_tracks(cursor, plan, types, grid.origin, end)
+                return members, tracks, notes, raw, None
+            tracks, qualified = pair_tracks(cursor, plan, types, grid.origin, end)
             for b in plan.filtered:  # the records of those minutes that pass the filters
                 ids, args = specs[b]
                 cand = candidate_minutes(tracks[b], ids, grid.origin)
                 table = _read_registered(cursor, CANDIDATES_TABLE, cand, args, "candidates")
                 tracks[b] = tracks_from_table(table, ids, types, grid.origin)
-            return members, tracks, notes, None
+                restrict_qualified(qualified, b, tracks[b])
+            return members, tracks, notes, None, qualified
         kept = _index_prune(cursor, query, specs, limits, grid, end)
         if kept is None:
             driver = _pick_driver(cursor, specs, limits, grid, types)
@@ -322,7 +335,7 @@ def _load_blocks(repository, query: ConjunctionQuery, grid: _Grid, limits: dict)
             tracks[b] = tracks_from_table(table, ids, types, grid.origin)
     finally:
         cursor.close()
-    return members, tracks, notes, None
+    return members, tracks, notes, None, None
 
 
 def _read_registered(cursor, name: str, table, args, kind: str, slot_min: int = 10):

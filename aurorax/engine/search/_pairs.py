@@ -40,7 +40,7 @@ import pyarrow as pa
 from aurorax.geo import great_circle_distance_km
 
 from ..store import PAIR_MAX_KM, PAIRS_TABLE
-from ._algorithm import RawConjunctions, Track, _empty
+from ._algorithm import RawConjunctions, Track, _empty, _present
 
 __all__ = [
     "PAIRS_TABLE",
@@ -50,6 +50,7 @@ __all__ = [
     "pairs_available",
     "pair_search",
     "pair_tracks",
+    "restrict_qualified",
     "candidate_minutes",
 ]
 
@@ -135,7 +136,10 @@ def _read(cursor, kind: int, ground: Sequence[int], space: Sequence[int], origin
 def _tracks(member: np.ndarray, m: np.ndarray, lat, lon, n_members: int) -> list[Track]:
     """One Track per member from rows (member, minute, location), duplicates dropped."""
     key = member.astype(np.int64) * (int(m.max()) + 1 if m.size else 1) + m
-    _, first = np.unique(key, return_index=True)  # sorted by (member, minute)
+    # The rows come as a few sorted runs per member (one per pair): a stable sort (timsort)
+    # merges them in about linear time, where np.unique's full sort takes four times as long.
+    order = np.argsort(key, kind="stable")
+    first = order[np.append(True, np.diff(key[order]) != 0)] if key.size else order
     member, m, lat, lon = member[first], m[first], lat[first], lon[first]
     bounds = np.searchsorted(member, np.arange(n_members + 1))
     return [Track(m[a:b], lat[a:b], lon[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -154,12 +158,9 @@ def _runs(g: np.ndarray, s: np.ndarray, m: np.ndarray, dist: np.ndarray, ground_
     run_min = np.minimum.reduceat(dist, starts)
     run_max = np.maximum.reduceat(dist, starts)
 
-    def first_where(mask):
+    def first_where(mask):  # per run, its first row where mask holds (every run has one)
         idx = np.flatnonzero(mask)
-        runs, pos = np.unique(run_id[idx], return_index=True)
-        out = np.empty(starts.size, dtype=np.int64)
-        out[runs] = idx[pos]
-        return out
+        return idx[np.append(True, np.diff(run_id[idx]) != 0)]
 
     closest = m[first_where(dist == run_min[run_id])]
     farthest = m[first_where(dist == run_max[run_id])]
@@ -183,6 +184,31 @@ def _runs(g: np.ndarray, s: np.ndarray, m: np.ndarray, dist: np.ndarray, ground_
         pair_min_km=col(run_min),
         pair_max_km=col(run_max),
     )
+
+
+def _exact(rows: dict, ground_ids, space_ids, limit_km: float, ground_first: bool) -> dict:
+    """The rows within ``limit_km`` by the general path's own distance: ``g``, ``s`` (member
+    indices), ``m``, ``dist`` and both locations, in the rows' (ground, space, epoch) order."""
+    g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
+    s = np.searchsorted(space_ids, rows["space"].astype(np.int64))
+    glat, glon = rows["ground_lat"], rows["ground_lon"]
+    slat, slon = rows["space_lat"], rows["space_lon"]
+    if ground_first:
+        dist = great_circle_distance_km(glat, glon, slat, slon)
+    else:
+        dist = great_circle_distance_km(slat, slon, glat, glon)
+    keep = dist <= limit_km
+    out = {"g": g, "s": s, "m": rows["m"].astype(np.int64), "dist": dist}
+    out |= {"glat": glat, "glon": glon, "slat": slat, "slon": slon}
+    return {k: v[keep] for k, v in out.items()}
+
+
+def _ground_first(n_ground: int, n_space: int, ground_block: int, space_block: int) -> bool:
+    """Whether the general path measures this pair from the ground block: from the block with
+    more members, the lower block index on a tie (:func:`find_conjunctions`)."""
+    lo, hi = sorted((ground_block, space_block))
+    sizes = {ground_block: n_ground, space_block: n_space}
+    return (lo if sizes[lo] >= sizes[hi] else hi) == ground_block
 
 
 def pair_search(cursor, plan: PairPlan, types: Sequence[str], origin, end):
@@ -209,44 +235,56 @@ def pair_search(cursor, plan: PairPlan, types: Sequence[str], origin, end):
     if len(plan.space) != 1 or plan.filtered:
         raise ValueError("pair_search: a two-block plan without filtered blocks is needed")
     ground_block = plan.ground
-    _, space_ids, limit_km = plan.space[0]
+    space_block, space_ids, limit_km = plan.space[0]
     ground_ids = np.asarray(plan.ground_ids, dtype=np.int64)
     space_ids = np.asarray(space_ids, dtype=np.int64)
-    # The general path measures from the block with more members (block 0 on a tie), passing
-    # its locations first.
-    sizes = [len(space_ids), len(space_ids)]
-    sizes[ground_block] = len(ground_ids)
-    dense = 0 if sizes[0] >= sizes[1] else 1
-    ground_first = dense == ground_block
+    first = _ground_first(len(ground_ids), len(space_ids), ground_block, space_block)
     raw, tracks = {}, [{}, {}]
     for t in types:
         rows = _read(cursor, _KIND[t], ground_ids, space_ids, origin, end, limit_km)
-        g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
-        s = np.searchsorted(space_ids, rows["space"].astype(np.int64))
-        m = rows["m"].astype(np.int64)
-        glat, glon = rows["ground_lat"], rows["ground_lon"]
-        slat, slon = rows["space_lat"], rows["space_lon"]
-        if ground_first:
-            dist = great_circle_distance_km(glat, glon, slat, slon)
-        else:
-            dist = great_circle_distance_km(slat, slon, glat, glon)
-        keep = dist <= limit_km
-        g, s, m, dist = g[keep], s[keep], m[keep], dist[keep]
-        glat, glon, slat, slon = glat[keep], glon[keep], slat[keep], slon[keep]
-        raw[t] = _runs(g, s, m, dist, ground_block)
-        tracks[ground_block][t] = _tracks(g, m, glat, glon, len(ground_ids))
-        tracks[1 - ground_block][t] = _tracks(s, m, slat, slon, len(space_ids))
+        r = _exact(rows, ground_ids, space_ids, limit_km, first)
+        raw[t] = _runs(r["g"], r["s"], r["m"], r["dist"], ground_block)
+        tracks[ground_block][t] = _tracks(r["g"], r["m"], r["glat"], r["glon"], len(ground_ids))
+        tracks[space_block][t] = _tracks(r["s"], r["m"], r["slat"], r["slon"], len(space_ids))
     return raw, tracks
 
 
-def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end) -> list[dict]:
-    """Per block, ``type -> [Track per member]`` built from the pair rows alone: each space
-    member at the minutes it is within its block's limit (plus a margin) of some ground member,
-    each ground member at the minutes of its rows (:func:`find_conjunctions` does the rest)."""
+def _qualified(r: dict, ground_block: int, space_block: int) -> dict:
+    """``{(member of the lower block, member of the higher): (steps, km)}`` of exact rows."""
+    if r["m"].size == 0:
+        return {}
+    new = np.ones(r["m"].size, dtype=bool)
+    new[1:] = (np.diff(r["g"]) != 0) | (np.diff(r["s"]) != 0)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], r["m"].size)
+    out = {}
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        g, s = int(r["g"][a]), int(r["s"][a])
+        key = (g, s) if ground_block < space_block else (s, g)
+        out[key] = (r["m"][a:b], r["dist"][a:b])
+    return out
+
+
+def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end):
+    """Tracks and ground-space qualifying steps from the pair rows alone.
+
+    Returns
+    -------
+    tracks : list of dict
+        Per block, ``type -> [Track per member]``: each space member at the minutes it is
+        within its block's limit (plus a margin) of some ground member, each ground member at
+        the minutes of its rows.
+    qualified : dict
+        ``type -> {(ground block, space block) in index order: {member pair: (steps, km)}}``,
+        the ``qualified`` argument of :func:`find_conjunctions` (which measures the
+        space-space pairs itself).
+    """
     ground_ids = np.asarray(plan.ground_ids, dtype=np.int64)
     tracks: list[dict] = [{} for _ in range(1 + len(plan.space))]
+    qualified: dict = {}
     for t in types:
         g_parts = []
+        qualified[t] = {}
         for b, ids, limit in plan.space:
             ids = np.asarray(ids, dtype=np.int64)
             rows = _read(cursor, _KIND[t], ground_ids, ids, origin, end, limit)
@@ -255,9 +293,31 @@ def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end) -> li
             tracks[b][t] = _tracks(s, m, rows["space_lat"], rows["space_lon"], len(ids))
             g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
             g_parts.append((g, m, rows["ground_lat"], rows["ground_lon"]))
+            first = _ground_first(len(ground_ids), len(ids), plan.ground, b)
+            exact = _exact(rows, ground_ids, ids, limit, first)
+            key = (min(plan.ground, b), max(plan.ground, b))
+            qualified[t][key] = _qualified(exact, plan.ground, b)
         g, m, lat, lon = (np.concatenate(parts) for parts in zip(*g_parts, strict=True))
         tracks[plan.ground][t] = _tracks(g, m, lat, lon, len(ground_ids))
-    return tracks
+    return tracks, qualified
+
+
+def restrict_qualified(qualified: dict, block: int, block_tracks: dict) -> None:
+    """Keep, in place, only the qualifying steps where ``block``'s member has a track step
+    (after its tracks were re-read through its filters)."""
+    for t, by_pair in qualified.items():
+        for (i, j), members in by_pair.items():
+            if block not in (i, j):
+                continue
+            side = 0 if block == i else 1
+            for key, (steps, dist) in list(members.items()):
+                keep = _present(block_tracks[t][key[side]].steps, steps)
+                if keep.all():
+                    continue
+                if keep.any():
+                    members[key] = (steps[keep], dist[keep])
+                else:
+                    del members[key]
 
 
 def candidate_minutes(block_tracks: dict, ids: Sequence[int], origin) -> pa.Table:

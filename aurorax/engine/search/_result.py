@@ -183,7 +183,7 @@ class ConjunctionResult:
             df["events"] = events
             type_codes.append(np.full(n, query.conjunction_types.index(ctype)))
             frames.append(df)
-            refs += ((ctype, m) for m in map(tuple, rc.members.tolist()))
+            refs += zip([ctype] * n, map(tuple, rc.members.tolist()), strict=True)
         columns = [*_FIXED_COLUMNS]
         for name in names:
             columns += [name, f"{name}_identifier"]
@@ -303,8 +303,9 @@ class ConjunctionResult:
         Path(path).write_text(text)
         return None
 
-    def to_parquet(self, path: str | Path) -> None:
-        """Parquet file (times as UTC timestamps; ``events`` as a list of structs)."""
+    def to_parquet(self, path) -> None:
+        """Parquet file or binary file object (times as UTC timestamps; ``events`` as a list
+        of structs)."""
         # As a plain column: pandas cannot read back the metadata of an ArrowDtype list column.
         self.data.astype({"events": object}).to_parquet(path, index=False)
 
