@@ -296,10 +296,9 @@ def _key(i: int, j: int) -> tuple[int, int]:
 def find_conjunctions(
     blocks: list[list[Track]],
     max_distances_km: dict[tuple[int, int], float | None],
-    n_steps: int,
     qualified: dict | None = None,
 ) -> RawConjunctions:
-    """Find every merged conjunction of one member per block on a grid of ``n_steps`` steps.
+    """Find every merged conjunction of one member per block on the search grid.
 
     Parameters
     ----------
@@ -308,8 +307,6 @@ def find_conjunctions(
     max_distances_km : dict
         ``(i, j) -> km or None`` for every pair of block indices ``i < j``; ``None`` means
         unconstrained.
-    n_steps : int
-        Grid length; every track step lies in ``[0, n_steps)``.
     qualified : dict, optional
         For some constrained pairs ``(i, j)``, their qualifying steps already known:
         ``{(member of i, member of j): (sorted steps, distances km)}`` for every member pair

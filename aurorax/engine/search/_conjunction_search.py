@@ -227,7 +227,7 @@ def _run(query: ConjunctionQuery, grid: _Grid, limits: dict, block_tracks: list,
     for t in types:
         blocks = [bt[t] for bt in block_tracks]
         known = (qualified or {}).get(t)
-        raw[t] = find_conjunctions(blocks, limits, grid.n_steps, known) if grid.n_steps else None
+        raw[t] = find_conjunctions(blocks, limits, known) if grid.n_steps else None
     return block_tracks, raw
 
 

@@ -186,21 +186,28 @@ def _runs(g: np.ndarray, s: np.ndarray, m: np.ndarray, dist: np.ndarray, ground_
     )
 
 
-def _exact(rows: dict, ground_ids, space_ids, limit_km: float, ground_first: bool) -> dict:
-    """The rows within ``limit_km`` by the general path's own distance: ``g``, ``s`` (member
-    indices), ``m``, ``dist`` and both locations, in the rows' (ground, space, epoch) order."""
-    g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
-    s = np.searchsorted(space_ids, rows["space"].astype(np.int64))
-    glat, glon = rows["ground_lat"], rows["ground_lon"]
-    slat, slon = rows["space_lat"], rows["space_lon"]
+def _indexed(rows: dict, ground_ids, space_ids) -> dict:
+    """Pair rows with member indices: ``g``, ``s``, ``m`` and both locations."""
+    return {
+        "g": np.searchsorted(ground_ids, rows["ground"].astype(np.int64)),
+        "s": np.searchsorted(space_ids, rows["space"].astype(np.int64)),
+        "m": rows["m"].astype(np.int64),
+        "glat": rows["ground_lat"],
+        "glon": rows["ground_lon"],
+        "slat": rows["space_lat"],
+        "slon": rows["space_lon"],
+    }
+
+
+def _exact(r: dict, limit_km: float, ground_first: bool) -> dict:
+    """The indexed rows within ``limit_km`` by the general path's own distance (``dist``
+    added), in the rows' (ground, space, epoch) order."""
     if ground_first:
-        dist = great_circle_distance_km(glat, glon, slat, slon)
+        dist = great_circle_distance_km(r["glat"], r["glon"], r["slat"], r["slon"])
     else:
-        dist = great_circle_distance_km(slat, slon, glat, glon)
+        dist = great_circle_distance_km(r["slat"], r["slon"], r["glat"], r["glon"])
     keep = dist <= limit_km
-    out = {"g": g, "s": s, "m": rows["m"].astype(np.int64), "dist": dist}
-    out |= {"glat": glat, "glon": glon, "slat": slat, "slon": slon}
-    return {k: v[keep] for k, v in out.items()}
+    return {k: v[keep] for k, v in (r | {"dist": dist}).items()}
 
 
 def _ground_first(n_ground: int, n_space: int, ground_block: int, space_block: int) -> bool:
@@ -242,7 +249,7 @@ def pair_search(cursor, plan: PairPlan, types: Sequence[str], origin, end):
     raw, tracks = {}, [{}, {}]
     for t in types:
         rows = _read(cursor, _KIND[t], ground_ids, space_ids, origin, end, limit_km)
-        r = _exact(rows, ground_ids, space_ids, limit_km, first)
+        r = _exact(_indexed(rows, ground_ids, space_ids), limit_km, first)
         raw[t] = _runs(r["g"], r["s"], r["m"], r["dist"], ground_block)
         tracks[ground_block][t] = _tracks(r["g"], r["m"], r["glat"], r["glon"], len(ground_ids))
         tracks[space_block][t] = _tracks(r["s"], r["m"], r["slat"], r["slon"], len(space_ids))
@@ -287,16 +294,14 @@ def pair_tracks(cursor, plan: PairPlan, types: Sequence[str], origin, end):
         qualified[t] = {}
         for b, ids, limit in plan.space:
             ids = np.asarray(ids, dtype=np.int64)
-            rows = _read(cursor, _KIND[t], ground_ids, ids, origin, end, limit)
-            m = rows["m"].astype(np.int64)
-            s = np.searchsorted(ids, rows["space"].astype(np.int64))
-            tracks[b][t] = _tracks(s, m, rows["space_lat"], rows["space_lon"], len(ids))
-            g = np.searchsorted(ground_ids, rows["ground"].astype(np.int64))
-            g_parts.append((g, m, rows["ground_lat"], rows["ground_lon"]))
+            r = _indexed(
+                _read(cursor, _KIND[t], ground_ids, ids, origin, end, limit), ground_ids, ids
+            )
+            tracks[b][t] = _tracks(r["s"], r["m"], r["slat"], r["slon"], len(ids))
+            g_parts.append((r["g"], r["m"], r["glat"], r["glon"]))
             first = _ground_first(len(ground_ids), len(ids), plan.ground, b)
-            exact = _exact(rows, ground_ids, ids, limit, first)
             key = (min(plan.ground, b), max(plan.ground, b))
-            qualified[t][key] = _qualified(exact, plan.ground, b)
+            qualified[t][key] = _qualified(_exact(r, limit, first), plan.ground, b)
         g, m, lat, lon = (np.concatenate(parts) for parts in zip(*g_parts, strict=True))
         tracks[plan.ground][t] = _tracks(g, m, lat, lon, len(ground_ids))
     return tracks, qualified

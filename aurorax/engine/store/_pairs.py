@@ -39,7 +39,6 @@ __all__ = [
     "SPACE_SOURCE_TYPES",
     "refresh_pairs",
     "rebuild_pairs",
-    "sort_pairs",
 ]
 
 PAIRS_TABLE = "ephemeris_pairs"
@@ -163,8 +162,8 @@ def refresh_pairs(
 
 def rebuild_pairs(con: duckdb.DuckDBPyConnection, progress=None) -> None:
     """Create (if needed) and recompute the whole pair table from the ephemeris, in 30-day
-    chunks (bounded memory) into a staging table, then write it sorted (:func:`sort_pairs`);
-    ``progress(done, total)`` is called after each chunk and after the sort."""
+    chunks (bounded memory) into a staging table, then write it in (kind, space, ground, epoch)
+    order; ``progress(done, total)`` is called after each chunk and after the sorted write."""
     con.execute(PAIRS_DDL)
     con.execute(f"DELETE FROM {PAIRS_TABLE}")
     first, last = con.execute("SELECT min(epoch), max(epoch) FROM ephemeris").fetchall()[0]
@@ -180,23 +179,11 @@ def rebuild_pairs(con: duckdb.DuckDBPyConnection, progress=None) -> None:
             _insert(con, where, [a, b, a, b], into=_STAGING_TABLE)
             if progress is not None:
                 progress(n, len(edges))
-        sort_pairs(con, source=_STAGING_TABLE)
+        con.execute(
+            f"INSERT INTO {PAIRS_TABLE} SELECT * FROM {_STAGING_TABLE} "
+            "ORDER BY kind, space, ground, epoch"
+        )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGING_TABLE}")
     if progress is not None:
         progress(len(edges), len(edges))
-
-
-def sort_pairs(con: duckdb.DuckDBPyConnection, source: str = PAIRS_TABLE) -> None:
-    """Rewrite the pair table from ``source`` (itself by default) in (kind, space, ground,
-    epoch) order, in the caller's transaction."""
-    if source == PAIRS_TABLE:
-        con.execute(f"CREATE TABLE {_STAGING_TABLE} AS SELECT * FROM {PAIRS_TABLE}")
-        source = _STAGING_TABLE
-    try:
-        con.execute(f"DELETE FROM {PAIRS_TABLE}")
-        con.execute(
-            f"INSERT INTO {PAIRS_TABLE} SELECT * FROM {source} ORDER BY kind, space, ground, epoch"
-        )
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {_STAGING_TABLE}")
